@@ -1,0 +1,105 @@
+"""Summary figures, breakdowns and per-day counts of a period (definitions: core.report)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from chatbot.core.models import Ticket
+from chatbot.core.periods import Period
+from chatbot.core.report import Breakdown, Figures
+
+EMPTY_FIELD_VALUES = frozenset({"", "_no response_", "none", "n/a"})
+MAX_FIELD_VALUE_LENGTH = 60
+
+
+def first_response(ticket: Ticket) -> datetime | None:
+    """When a team member other than the author first commented, if ever."""
+    for comment in sorted(ticket.comments, key=lambda c: c.created_at):
+        if comment.author.is_team and comment.author.login != ticket.author.login:
+            return comment.created_at
+    return None
+
+
+def received(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
+    """Tickets opened in the period."""
+    return [t for t in tickets if period.contains(t.created_at)]
+
+
+def resolved(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
+    """Tickets closed in the period."""
+    return [t for t in tickets if t.closed_at is not None and period.contains(t.closed_at)]
+
+
+def still_open(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
+    """Tickets opened in the period and not closed by its end."""
+    return [t for t in received(tickets, period) if t.is_open_at(period.end_at)]
+
+
+def compute_figures(tickets: Sequence[Ticket], period: Period, backlog: int) -> Figures:
+    """The summary figures of a period from the tickets it touched."""
+    new = received(tickets, period)
+    done = resolved(tickets, period)
+    responses = [
+        (answer - t.created_at).total_seconds() / 3600
+        for t in new
+        if (answer := first_response(t)) is not None
+    ]
+    resolutions = [(t.closed_at - t.created_at).total_seconds() / 3600 for t in done if t.closed_at]
+    return Figures(
+        received=len(new),
+        resolved=len(done),
+        still_open=len(still_open(tickets, period)),
+        backlog=backlog,
+        answered=len(responses),
+        median_first_response_hours=statistics.median(responses) if responses else None,
+        median_resolution_hours=statistics.median(resolutions) if resolutions else None,
+    )
+
+
+def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
+    """Received / resolved / pending per label and per issue-form field value."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    end = period.end_at
+    for ticket in tickets:
+        is_new = period.contains(ticket.created_at)
+        is_done = ticket.closed_at is not None and period.contains(ticket.closed_at)
+        if not (is_new or is_done):
+            continue
+        keys = [("label", label) for label in ticket.labels]
+        keys += [
+            (name, value)
+            for name, value in ticket.form_fields
+            if value.strip().lower() not in EMPTY_FIELD_VALUES
+            and len(value) <= MAX_FIELD_VALUE_LENGTH
+            and "\n" not in value
+        ]
+        for key in dict.fromkeys(keys):
+            row = counts[key]
+            row[0] += is_new
+            row[1] += is_done
+            row[2] += is_new and ticket.is_open_at(end)
+    rows = [
+        Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
+        for (dim, value), (r, d, p) in counts.items()
+    ]
+    rows.sort(
+        key=lambda b: (b.dimension != "label", b.dimension, -b.received, -b.resolved, b.value)
+    )
+    return rows
+
+
+def per_day(tickets: Sequence[Ticket], period: Period) -> list[tuple[str, int, int]]:
+    """For each day of the period: (day, opened, resolved), days in the team's zone."""
+    zone = period.zone
+    opened: dict[str, int] = defaultdict(int)
+    closed: dict[str, int] = defaultdict(int)
+    for ticket in tickets:
+        if period.contains(ticket.created_at):
+            opened[ticket.created_at.astimezone(zone).date().isoformat()] += 1
+        if ticket.closed_at is not None and period.contains(ticket.closed_at):
+            closed[ticket.closed_at.astimezone(zone).date().isoformat()] += 1
+    days = [day.isoformat() for day in period.each_day()]
+    return [(day, opened[day], closed[day]) for day in days]

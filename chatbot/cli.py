@@ -1,0 +1,196 @@
+"""The ``chatbot`` command: one entry point wiring settings, store, service and front ends.
+
+Exit status: 0 on success, 1 when something unexpected failed (logged with its traceback),
+2 when the input or the configuration was wrong (one short line says what and how to fix it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import structlog
+
+from chatbot.config import Settings, load_settings
+from chatbot.core.errors import ConfigError, UserInputError
+from chatbot.core.grammar import ACCEPTED, parse_period
+from chatbot.core.service import utc_now
+from chatbot.delivery.files import write_period
+from chatbot.logs import configure_logging
+from chatbot.render import render_json, render_markdown
+from chatbot.sources.demo import DEMO_META_KEY, load_demo
+from chatbot.sources.jsonl_import import import_file
+from chatbot.wiring import App, build_app
+
+log = structlog.get_logger(__name__)
+
+PERIOD_HELP = "Period: " + ", ".join(ACCEPTED) + "."
+
+
+class ChatbotGroup(click.Group):
+    """A group whose help ends with where the data lives."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        try:
+            settings = load_settings()
+            lines = [
+                f"Database: {settings.database_location()}  (set DATABASE_URL to change)",
+                f"Reports:  {settings.reports_dir.resolve()}  (REPORTS_DIR)",
+            ]
+        except ConfigError as exc:
+            lines = [str(exc)]
+        formatter.write_paragraph()
+        for line in lines:
+            formatter.write_text(line)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
+    ctx.obj = settings
+    return settings
+
+
+def _app(ctx: click.Context) -> App:
+    return build_app(_settings(ctx))
+
+
+@click.group(cls=ChatbotGroup)
+@click.version_option(package_name="support-report")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Support reports from GitHub issues, for Slack, Discord and files."""
+    settings = _settings(ctx)
+    configure_logging(settings.log_level, settings.log_format)
+
+
+@cli.command()
+@click.argument("period", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="What to print on stdout.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the files to [default: REPORTS_DIR, ./reports].",
+)
+@click.option("--no-files", is_flag=True, help="Print only; write no files.")
+@click.pass_context
+def report(
+    ctx: click.Context, period: tuple[str, ...], fmt: str, out: Path | None, no_files: bool
+) -> None:
+    """Build the report of PERIOD, print it, and write it under reports/.
+
+    PERIOD is one of: today, yesterday, this-week, last-week, this-month, last-month,
+    last-N-days, YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, YYYY-MM, YYYY-Www, since YYYY-MM-DD.
+    """
+    app = _app(ctx)
+    chosen = parse_period(" ".join(period), app.service.calendar())
+    if no_files:
+        built = app.service.build_report(chosen)
+    else:
+        written = write_period(app.service, chosen, out or app.settings.reports_dir)
+        built = written[-1].report
+        for done in written:
+            click.echo(f"wrote {done.markdown} and {done.json.name}", err=True)
+    click.echo(render_json(built) if fmt == "json" else render_markdown(built), nl=False)
+
+
+@cli.command()
+@click.argument("ticket")
+@click.argument("period", nargs=-1)
+@click.pass_context
+def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
+    """Show how TICKET's activity level in PERIOD (default last-7-days) adds up.
+
+    TICKET is a number (123) or owner/name#123 when the store holds several repositories.
+    """
+    app = _app(ctx)
+    chosen = parse_period(" ".join(period) or "last-7-days", app.service.calendar())
+    activity = app.service.explain(ticket, chosen)
+    ref = activity.ticket
+    click.echo(f"{ref.reference}: {ref.title} ({ref.state})")
+    click.echo(f"period: {chosen.describe()}")
+    for part in activity.parts:
+        click.echo(
+            f"  {part.name:<20} {part.count:7.3f} x {part.weight:.1f} = {part.points:7.3f}"
+            f"  -> {part.points * activity.recency:7.3f}"
+        )
+    click.echo(f"  {'weight':<20} {activity.weight:27.3f}")
+    click.echo(
+        f"  recency = 1 / log2({activity.idle_days:.2f} idle days + 2) = {activity.recency:.3f}"
+    )
+    click.echo(
+        f"  activity level = {activity.weight:.3f} x {activity.recency:.3f} = {activity.score:.2f}"
+    )
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, file: Path) -> None:
+    """Load GitHub REST issue objects from FILE (JSON Lines; comments under x_comments)."""
+    app = build_app(_settings(ctx), demo=False)
+    if app.store.get_meta(DEMO_META_KEY) is not None:
+        app.store.clear()
+        app.store.set_meta(DEMO_META_KEY, "")
+    result = import_file(file, app.store)
+    for error in result.errors:
+        click.echo(f"{file}:{error}", err=True)
+    click.echo(
+        f"imported {result.saved.new} new and {result.saved.updated} updated tickets,"
+        f" {result.saved.comments} comments; skipped {result.pull_requests} pull requests;"
+        f" {len(result.errors)} bad lines"
+    )
+    if result.errors:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Replace the store's tickets with the bundled demo tickets, rebased to now."""
+    app = build_app(_settings(ctx), demo=False)
+    count = load_demo(app.store, utc_now())
+    click.echo(f"loaded {count} demo tickets into {app.settings.database_location()}")
+
+
+@cli.command()
+@click.pass_context
+def info(ctx: click.Context) -> None:
+    """Show where the data lives and what the store holds."""
+    settings = _settings(ctx)
+    app = build_app(settings)
+    demo_at = app.store.get_meta(DEMO_META_KEY)
+    click.echo(f"database:   {settings.database_location()}")
+    click.echo(f"reports:    {settings.reports_dir.resolve()}")
+    click.echo(f"time zone:  {settings.tz}, weeks start on {settings.week_start}")
+    click.echo(f"tickets:    {app.store.count_tickets()} in {', '.join(app.store.repos()) or '-'}")
+    click.echo(f"demo data:  {'loaded ' + demo_at if demo_at else 'no'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user and config errors become one line and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="chatbot", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except (UserInputError, ConfigError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception:
+        log.exception("command_failed")
+        click.echo("error: something went wrong; the log above has the details.", err=True)
+        sys.exit(1)

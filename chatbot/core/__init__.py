@@ -1,0 +1,1 @@
+"""The core: models, periods, request grammar, report model, ports, errors, service."""

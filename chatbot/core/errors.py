@@ -1,0 +1,74 @@
+"""Errors of support-report: one base, each subclass named for what went wrong.
+
+Each error keeps the fields it was built from and writes its message in ``__init__``,
+so that handlers can show it to a person without formatting of their own::
+
+    SupportReportError
+     ├── UserInputError (ValueError)       shown to the person who asked, with the fix
+     │    ├── PeriodError                  a period the grammar does not accept
+     │    └── TicketNotFound (LookupError) no ticket with that number in the store
+     ├── ConfigError (ValueError)          bad settings; names every bad variable
+     ├── ImportLineError (ValueError)      one line of an import file that could not be read
+     └── SourceUnavailable (RuntimeError)  a ticket source (GitHub) could not be reached
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SupportReportError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class UserInputError(SupportReportError, ValueError):
+    """Input from a person was not understood; the message says how to fix it."""
+
+
+class PeriodError(UserInputError):
+    """A period request the grammar does not accept."""
+
+    def __init__(self, text: str, problem: str, accepted: Sequence[str]) -> None:
+        self.text = text
+        self.problem = problem
+        self.accepted = tuple(accepted)
+        super().__init__(f"{problem}. Accepted: {', '.join(self.accepted)}.")
+
+
+class TicketNotFound(UserInputError, LookupError):
+    """No ticket with that reference is in the store."""
+
+    def __init__(self, reference: str, candidates: Sequence[str] = ()) -> None:
+        self.reference = reference
+        self.candidates = tuple(candidates)
+        if self.candidates:
+            message = f"{reference} is ambiguous; say one of: {', '.join(self.candidates)}"
+        else:
+            message = f"No ticket {reference} in the store; run `chatbot sync` or check the number"
+        super().__init__(message)
+
+
+class ConfigError(SupportReportError, ValueError):
+    """Settings that cannot be used; lists every bad variable at once."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("Bad configuration: " + "; ".join(self.problems))
+
+
+class ImportLineError(SupportReportError, ValueError):
+    """One line of an import file could not be turned into a ticket."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        self.line = line
+        self.problem = problem
+        super().__init__(f"line {line}: {problem}")
+
+
+class SourceUnavailable(SupportReportError, RuntimeError):
+    """A ticket source could not be reached or refused the request."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source} unavailable: {reason}")

@@ -1,0 +1,151 @@
+"""Periods: a run of whole days in the team's time zone, the unit every report covers."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+PeriodKind = Literal["day", "week", "month", "range"]
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Period:
+    """The days ``start`` to ``end`` (both included) in time zone ``tz``.
+
+    ``label`` is the request it was parsed from in canonical form (``last-week``,
+    ``2025-04-21..2025-04-23``); ``kind`` says whether it is a calendar day, week or
+    month, which decides where its files go and what its previous period is.
+    """
+
+    start: date
+    end: date
+    tz: str = "UTC"
+    label: str = ""
+    kind: PeriodKind = "range"
+    week_start: int = 0
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+        if self.days > MAX_DAYS:
+            raise ValueError(f"period of {self.days} days is longer than {MAX_DAYS}")
+        ZoneInfo(self.tz)  # raises for an unknown zone
+        if not 0 <= self.week_start <= 6:
+            raise ValueError("week_start is a weekday number, 0 (Monday) to 6 (Sunday)")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The period's time zone."""
+        return ZoneInfo(self.tz)
+
+    @property
+    def days(self) -> int:
+        """How many days the period spans."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def start_at(self) -> datetime:
+        """The first instant of the period, in UTC."""
+        return datetime.combine(self.start, time(), self.zone).astimezone(UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        """The first instant after the period, in UTC (exclusive bound)."""
+        return datetime.combine(self.end + timedelta(days=1), time(), self.zone).astimezone(UTC)
+
+    def contains(self, moment: datetime) -> bool:
+        """True if ``moment`` (aware) falls inside the period."""
+        return self.start_at <= moment < self.end_at
+
+    def each_day(self) -> list[date]:
+        """Every day of the period, in order."""
+        return [self.start + timedelta(days=n) for n in range(self.days)]
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one, for trends."""
+        if self.kind == "month":
+            last = self.start - timedelta(days=1)
+            return month_period(last.year, last.month, tz=self.tz, week_start=self.week_start)
+        length = timedelta(days=self.days)
+        return Period(
+            start=self.start - length,
+            end=self.end - length,
+            tz=self.tz,
+            label=f"{(self.start - length).isoformat()}..{(self.end - length).isoformat()}",
+            kind=self.kind,
+            week_start=self.week_start,
+        )
+
+    def describe(self) -> str:
+        """Human text: ``2025-04-21 to 2025-04-27 (UTC)``."""
+        if self.start == self.end:
+            return f"{self.start.isoformat()} ({self.tz})"
+        return f"{self.start.isoformat()} to {self.end.isoformat()} ({self.tz})"
+
+    @property
+    def slug(self) -> str:
+        """A stable file-name part: ``2025-04-21``, ``2025-W17``, ``2025-04`` or a range."""
+        if self.kind == "day":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = (self.start + timedelta(days=(0 - self.week_start) % 7)).isocalendar()
+            return f"{year}-W{week:02d}"
+        if self.kind == "month":
+            return f"{self.start.year}-{self.start.month:02d}"
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def day_period(day: date, *, tz: str = "UTC", week_start: int = 0, label: str = "") -> Period:
+    """The single day ``day``."""
+    return Period(
+        start=day, end=day, tz=tz, label=label or day.isoformat(), kind="day", week_start=week_start
+    )
+
+
+def week_period(first: date, *, tz: str = "UTC", week_start: int = 0, label: str = "") -> Period:
+    """The week whose first day is ``first``."""
+    period = Period(
+        start=first,
+        end=first + timedelta(days=6),
+        tz=tz,
+        label=label,
+        kind="week",
+        week_start=week_start,
+    )
+    return period if label else _relabel(period, period.slug)
+
+
+def month_period(
+    year: int, month: int, *, tz: str = "UTC", week_start: int = 0, label: str = ""
+) -> Period:
+    """The calendar month ``year``-``month``."""
+    last = calendar.monthrange(year, month)[1]
+    return Period(
+        start=date(year, month, 1),
+        end=date(year, month, last),
+        tz=tz,
+        label=label or f"{year}-{month:02d}",
+        kind="month",
+        week_start=week_start,
+    )
+
+
+def week_start_of(day: date, week_start: int) -> date:
+    """The first day of the week holding ``day``, weeks starting on ``week_start``."""
+    return day - timedelta(days=(day.weekday() - week_start) % 7)
+
+
+def _relabel(period: Period, label: str) -> Period:
+    return Period(
+        start=period.start,
+        end=period.end,
+        tz=period.tz,
+        label=label,
+        kind=period.kind,
+        week_start=period.week_start,
+    )

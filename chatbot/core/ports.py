@@ -1,0 +1,59 @@
+"""Ports: the roles that adapters play for the core. Adapters satisfy them without inheriting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chatbot.core.models import Ticket
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SaveStats:
+    """What saving a batch of tickets changed."""
+
+    new: int = 0
+    updated: int = 0
+    comments: int = 0
+
+
+class TicketStore(Protocol):
+    """Where tickets live between a sync and a report."""
+
+    def save_tickets(self, tickets: Iterable[Ticket]) -> SaveStats:
+        """Insert or replace tickets (with their comments, labels and form fields)."""
+        ...
+
+    def tickets_touched(self, start: datetime, end: datetime) -> list[Ticket]:
+        """Tickets opened, closed or commented on in ``[start, end)``, with all their comments."""
+        ...
+
+    def backlog(self, at: datetime) -> int:
+        """How many tickets were open at ``at``."""
+        ...
+
+    def find_tickets(self, number: int, repo: str | None = None) -> list[Ticket]:
+        """Tickets with that number (in ``repo`` if given), with their comments."""
+        ...
+
+    def repos(self) -> list[str]:
+        """The repositories the store holds tickets of."""
+        ...
+
+    def count_tickets(self) -> int:
+        """How many tickets the store holds."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting of the store itself (sync cursors, demo load time)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting of the store itself."""
+        ...
+
+    def clear(self, repos: Sequence[str] | None = None) -> None:
+        """Delete every ticket (of ``repos`` if given)."""
+        ...

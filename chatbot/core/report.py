@@ -1,0 +1,159 @@
+"""The report model: one value per report, rendered the same way everywhere.
+
+Every renderer (markdown, JSON, Block Kit, embeds, chart) reads only this model, so every
+surface shows the same numbers for the same period. Definitions of the summary figures:
+
+- received: tickets opened in the period;
+- resolved: tickets closed in the period, whenever they were opened;
+- still_open: of the tickets received, those not closed by the end of the period;
+- backlog: every ticket open at the end of the period (opened before its end, not closed by then);
+- median_first_response: over tickets received in the period that a team member answered,
+  hours from opening to the first team comment;
+- median_resolution: over tickets resolved in the period, hours from opening to closing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chatbot.core.periods import Period
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TicketRef:
+    """A ticket as a report cites it."""
+
+    repo: str
+    number: int
+    title: str
+    url: str
+    state: str
+
+    @property
+    def reference(self) -> str:
+        """``owner/name#number``."""
+        return f"{self.repo}#{self.number}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Figures:
+    """The summary figures of one period (see the module docstring for definitions)."""
+
+    received: int
+    resolved: int
+    still_open: int
+    backlog: int
+    answered: int
+    median_first_response_hours: float | None
+    median_resolution_hours: float | None
+
+    def __post_init__(self) -> None:
+        for name in ("received", "resolved", "still_open", "backlog", "answered"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} cannot be negative")
+        if self.still_open > self.received:
+            raise ValueError("still_open cannot exceed received")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScorePart:
+    """One term of a ticket's activity level."""
+
+    name: str
+    count: float
+    weight: float
+
+    @property
+    def points(self) -> float:
+        """The term's contribution before the recency factor."""
+        return self.count * self.weight
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Activity:
+    """A ticket's activity level in a period, with the parts that explain it."""
+
+    ticket: TicketRef
+    score: float
+    parts: tuple[ScorePart, ...]
+    recency: float
+    idle_days: float
+    comments: int
+    participants: int
+
+    @property
+    def weight(self) -> float:
+        """The sum of the parts, before the recency factor."""
+        return sum(part.points for part in self.parts)
+
+    @property
+    def why(self) -> str:
+        """A short reason: the non-zero parts in words."""
+        words = [_describe(part) for part in self.parts if part.count]
+        return ", ".join(words) if words else "no activity"
+
+
+def _describe(part: ScorePart) -> str:
+    count = int(part.count) if float(part.count).is_integer() else round(part.count, 2)
+    return f"{count} {part.name}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Breakdown:
+    """Counts for one value of a label or form field."""
+
+    dimension: str
+    value: str
+    received: int
+    resolved: int
+    pending: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Theme:
+    """A common issue: tickets that share a topic."""
+
+    title: str
+    summary: str
+    tickets: tuple[TicketRef, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Recommendation:
+    """One specific action, citing the tickets it is about."""
+
+    text: str
+    tickets: tuple[TicketRef, ...]
+
+    def __post_init__(self) -> None:
+        if not self.tickets:
+            raise ValueError("a recommendation must cite at least one ticket")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DailyLink:
+    """A weekly report's pointer to one of its daily reports."""
+
+    day: str
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Report:
+    """Everything a support report says about one period."""
+
+    period: Period
+    generated_at: datetime
+    repos: tuple[str, ...]
+    figures: Figures
+    previous: Figures | None
+    previous_period: Period | None
+    most_active: tuple[Activity, ...]
+    active_total: int
+    breakdown: tuple[Breakdown, ...]
+    themes: tuple[Theme, ...]
+    recommendations: tuple[Recommendation, ...]
+    opened_per_day: tuple[tuple[str, int, int], ...] = ()
+    daily_links: tuple[DailyLink, ...] = ()
+    source: str = "store"

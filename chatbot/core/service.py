@@ -1,0 +1,82 @@
+"""Use cases: build a report for a period, explain a ticket's activity level.
+
+The service is what every front end calls (CLI, Slack, Discord, scheduler); it reads the
+store through the :class:`~chatbot.core.ports.TicketStore` port and hands the tickets to
+the pure analysis functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from chatbot.analysis import build_report, compute_figures, score_ticket
+from chatbot.core.errors import TicketNotFound
+from chatbot.core.grammar import Calendar
+from chatbot.core.periods import Period
+from chatbot.core.ports import TicketStore
+from chatbot.core.report import Activity, DailyLink, Report
+
+
+def utc_now() -> datetime:
+    """The current moment, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class ReportService:
+    """Builds reports from a ticket store."""
+
+    def __init__(
+        self,
+        store: TicketStore,
+        *,
+        tz: str = "UTC",
+        week_start: int = 0,
+        top: int = 5,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.tz = tz
+        self.week_start = week_start
+        self.top = top
+        self.clock = clock
+
+    def calendar(self) -> Calendar:
+        """The team calendar at this moment, for the request grammar."""
+        return Calendar(now=self.clock(), tz=self.tz, week_start=self.week_start)
+
+    def build_report(self, period: Period, daily_links: Sequence[DailyLink] = ()) -> Report:
+        """The report of ``period``, with its trend against the period before."""
+        now = self.clock()
+        tickets = self.store.tickets_touched(period.start_at, period.end_at)
+        backlog = self.store.backlog(min(period.end_at, now))
+        before = period.previous()
+        previous = compute_figures(
+            self.store.tickets_touched(before.start_at, before.end_at),
+            before,
+            self.store.backlog(before.end_at),
+        )
+        return build_report(
+            period=period,
+            tickets=tickets,
+            backlog=backlog,
+            previous=previous,
+            now=now,
+            repos=self.store.repos(),
+            top=self.top,
+            daily_links=daily_links,
+        )
+
+    def explain(self, reference: str, period: Period) -> Activity:
+        """The activity level of one ticket (``123`` or ``owner/name#123``) in ``period``."""
+        repo, _, number_text = reference.strip().lstrip("#").rpartition("#")
+        try:
+            number = int(number_text)
+        except ValueError:
+            raise TicketNotFound(reference) from None
+        found = self.store.find_tickets(number, repo or None)
+        if not found:
+            raise TicketNotFound(reference)
+        if len(found) > 1:
+            raise TicketNotFound(reference, [t.reference for t in found])
+        return score_ticket(found[0], period, self.clock())

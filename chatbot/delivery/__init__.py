@@ -1,0 +1,1 @@
+"""Delivery adapters: the reports folder, Slack, Discord (parse, call, render, send)."""

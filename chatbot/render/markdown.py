@@ -1,0 +1,162 @@
+"""The report as Markdown, in the seed generator's layout (kept) without its failures:
+no section is left silently empty, recommendations are few and cite their tickets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from chatbot.core.report import Figures, Report, TicketRef
+from chatbot.render.text import delta, hours, md_inline
+
+MAX_LABEL_ROWS = 15
+MAX_FIELD_ROWS = 8
+TITLE_LIMIT = 100
+
+
+def ticket_link(ref: TicketRef, multi_repo: bool) -> str:
+    """``[#12](url)``, or ``[owner/name#12](url)`` when the report spans repositories."""
+    text = ref.reference if multi_repo else f"#{ref.number}"
+    return f"[{md_inline(text)}]({ref.url})"
+
+
+def _linkify(text: str, refs: Sequence[TicketRef], multi_repo: bool) -> str:
+    by_number = {str(r.number): r for r in refs}
+
+    def link(match: re.Match[str]) -> str:
+        ref = by_number.get(match.group(1))
+        return ticket_link(ref, multi_repo) if ref else match.group(0)
+
+    return re.sub(r"(?<![\w/])#(\d+)", link, md_inline(text))
+
+
+def _figure_line(name: str, now: int, before: int | None) -> str:
+    change = delta(now, before)
+    trend = f" (previous period: {before}, {change})" if before is not None else ""
+    return f"- **{name}:** {now}{trend}"
+
+
+def _duration_line(name: str, now: float | None, before: float | None, note: str) -> str:
+    trend = f" (previous period: {hours(before)})" if before is not None else ""
+    return f"- **{name}:** {hours(now)}{note}{trend}"
+
+
+def summary_lines(figures: Figures, previous: Figures | None) -> list[str]:
+    """The Summary section's bullet lines."""
+    prev = previous
+    return [
+        _figure_line("Received", figures.received, prev.received if prev else None),
+        _figure_line("Resolved", figures.resolved, prev.resolved if prev else None),
+        _figure_line(
+            "Still open (of those received)", figures.still_open, prev.still_open if prev else None
+        ),
+        _figure_line("Open backlog at period end", figures.backlog, prev.backlog if prev else None),
+        _duration_line(
+            "Median first response",
+            figures.median_first_response_hours,
+            prev.median_first_response_hours if prev else None,
+            f" ({figures.answered} of {figures.received} new tickets answered)",
+        ),
+        _duration_line(
+            "Median resolution",
+            figures.median_resolution_hours,
+            prev.median_resolution_hours if prev else None,
+            "",
+        ),
+    ]
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report as a Markdown document."""
+    multi = len(report.repos) > 1
+    period = report.period
+    out = [
+        "# Support Ticket Report",
+        f"- Generated: {report.generated_at.astimezone(period.zone):%Y-%m-%d %H:%M} ({period.tz})",
+        f"- Period: {period.describe()} — `{md_inline(period.label)}`",
+    ]
+    if report.repos:
+        out.append(f"- Repositories: {', '.join(md_inline(r) for r in report.repos)}")
+    if report.previous_period is not None:
+        out.append(f"- Compared with: {report.previous_period.describe()}")
+    out += ["", "## Summary", *summary_lines(report.figures, report.previous), ""]
+
+    shown = len(report.most_active)
+    out.append(f"## {shown} Most Active Tickets (of {report.active_total} active in the period)")
+    if shown:
+        out += [
+            "| Ticket | Title | State | Activity Level | Why |",
+            "|--------|-------|-------|----------------|-----|",
+        ]
+        out += [
+            f"| {ticket_link(a.ticket, multi)} | {md_inline(a.ticket.title, TITLE_LIMIT)} | "
+            f"{a.ticket.state} | {a.score:.2f} | {md_inline(a.why)} |"
+            for a in report.most_active
+        ]
+    else:
+        out.append("No ticket was opened, closed or commented on in this period.")
+    out.append("")
+
+    labels = [b for b in report.breakdown if b.dimension == "label"]
+    out.append("## By Label")
+    if labels:
+        out += [
+            "| Label | Received | Resolved | Pending |",
+            "|-------|----------|----------|---------|",
+        ]
+        out += [
+            f"| {md_inline(b.value, 60)} | {b.received} | {b.resolved} | {b.pending} |"
+            for b in labels[:MAX_LABEL_ROWS]
+        ]
+        if len(labels) > MAX_LABEL_ROWS:
+            out.append(
+                f"\n… and {len(labels) - MAX_LABEL_ROWS} more labels (all in the JSON report)."
+            )
+    else:
+        out.append("No labelled ticket was received or resolved in this period.")
+    out.append("")
+
+    fields = [b for b in report.breakdown if b.dimension != "label"]
+    if fields:
+        out.append("## By Form Field")
+        for name in dict.fromkeys(b.dimension for b in fields):
+            rows = [b for b in fields if b.dimension == name]
+            out += [
+                f"### {md_inline(name, 80)}",
+                "| Value | Received | Resolved | Pending |",
+                "|-------|----------|----------|---------|",
+            ]
+            out += [
+                f"| {md_inline(b.value, 60)} | {b.received} | {b.resolved} | {b.pending} |"
+                for b in rows[:MAX_FIELD_ROWS]
+            ]
+            out.append("")
+
+    out.append("## Common Issues")
+    if report.themes:
+        for i, theme in enumerate(report.themes, 1):
+            out += [
+                f"### {i}. {md_inline(theme.title, 100)}",
+                md_inline(theme.summary),
+                "",
+                "**Related Issues:**",
+            ]
+            out += [
+                f"- {ticket_link(ref, multi)}: {md_inline(ref.title, TITLE_LIMIT)}"
+                for ref in theme.tickets
+            ]
+            out.append("")
+    else:
+        out += ["No common issues: no two tickets of this period share a topic.", ""]
+
+    out.append("## Recommendations")
+    if report.recommendations:
+        out += [f"- {_linkify(r.text, r.tickets, multi)}" for r in report.recommendations]
+    else:
+        out.append("None: nothing in this period's tickets calls for action.")
+
+    if report.daily_links:
+        out += ["", "## Daily Reports", "The daily reports of this week:", ""]
+        out += [f"- [{link.day}]({link.path})" for link in report.daily_links]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,132 @@
+"""The bundled demo tickets: real issues, moved in time so that every period has some.
+
+The tickets are real (see ``demo_data/README.md`` and ``demo_data/ATTRIBUTION.md``). At load
+time each repository's timestamps are shifted by one offset so that its newest activity
+falls :data:`NEWEST_ACTIVITY_AGO` before now; the sources hold comment counts only, so
+comment times and authors are synthesized deterministically from those counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from chatbot.core.models import Comment, Person, Ticket
+from chatbot.core.ports import TicketStore
+from chatbot.sources.rest import parse_time, ticket_from_rest
+
+NEWEST_ACTIVITY_AGO = timedelta(hours=3)
+DEMO_META_KEY = "demo_loaded_at"
+TEAM = ("support-alex", "support-sam", "support-kim")
+MAX_OPEN_THREAD = timedelta(days=45)
+
+
+def _records() -> Iterator[dict[str, Any]]:
+    data = resources.files("chatbot.sources").joinpath("demo_data/tickets.jsonl")
+    with data.open("r", encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
+def _rng(ticket: Ticket) -> random.Random:
+    seed = hashlib.sha256(ticket.reference.encode()).digest()
+    return random.Random(int.from_bytes(seed[:8], "big"))
+
+
+def synthesize_comments(ticket: Ticket, snapshot: datetime, repo_index: int) -> tuple[Comment, ...]:
+    """``ticket.comment_count`` comments between its opening and its close (or the snapshot).
+
+    The first reply comes from the team four times in five; then the reporter and the team
+    take turns, with now and then another user joining; a closed ticket's last word is the
+    team's. Times and authors depend only on the ticket, so every load gives the same thread.
+    """
+    n = ticket.comment_count
+    if n == 0:
+        return ()
+    rng = _rng(ticket)
+    end = ticket.closed_at or min(snapshot, ticket.created_at + MAX_OPEN_THREAD)
+    span = max((end - ticket.created_at).total_seconds(), 60.0)
+    first = min(span * 0.5, rng.uniform(0.5, 30) * 3600)
+    offsets = sorted([first] + [rng.uniform(first, span * 0.999) for _ in range(n - 1)])
+    team = TEAM[rng.randrange(len(TEAM))]
+    comments = []
+    for i, offset in enumerate(offsets):
+        last_of_closed = ticket.closed_at is not None and i == n - 1
+        if (i == 0 and rng.random() < 0.8) or last_of_closed or (i > 0 and i % 2 == 0):
+            author = Person(login=team, association="MEMBER")
+        elif rng.random() < 0.25:
+            author = Person(login=f"user-{rng.randrange(1000, 9999)}", association="NONE")
+        else:
+            author = ticket.author
+        comments.append(
+            Comment(
+                id=(repo_index + 1) * 10**9 + ticket.number * 100 + i,
+                author=author,
+                created_at=ticket.created_at + timedelta(seconds=offset),
+            )
+        )
+    return tuple(comments)
+
+
+def _shift(ticket: Ticket, delta: timedelta) -> Ticket:
+    return replace(
+        ticket,
+        created_at=ticket.created_at + delta,
+        updated_at=ticket.updated_at + delta,
+        closed_at=ticket.closed_at + delta if ticket.closed_at else None,
+        comments=tuple(replace(c, created_at=c.created_at + delta) for c in ticket.comments),
+    )
+
+
+def demo_tickets(now: datetime) -> list[Ticket]:
+    """The demo tickets, rebased so each repository's newest activity is a little before now."""
+    by_repo: dict[str, list[Ticket]] = defaultdict(list)
+    for record in _records():
+        ticket = ticket_from_rest(record, comments=[])
+        by_repo[ticket.repo].append(ticket)
+    result: list[Ticket] = []
+    for index, (_, tickets) in enumerate(sorted(by_repo.items())):
+        snapshot = max(max(t.created_at, t.closed_at or t.created_at) for t in tickets)
+        threaded = []
+        for ticket in tickets:
+            comments = synthesize_comments(ticket, snapshot, index)
+            latest = max([ticket.updated_at, *(c.created_at for c in comments)])
+            threaded.append(replace(ticket, comments=comments, updated_at=latest))
+        newest = max(
+            max([t.created_at, t.closed_at or t.created_at, *(c.created_at for c in t.comments)])
+            for t in threaded
+        )
+        delta = (now - NEWEST_ACTIVITY_AGO) - newest
+        result.extend(_shift(t, delta) for t in threaded)
+    return result
+
+
+def load_demo(store: TicketStore, now: datetime) -> int:
+    """Replace the store's tickets with the demo set rebased to ``now``; returns the count."""
+    tickets = demo_tickets(now)
+    store.clear()
+    store.save_tickets(tickets)
+    store.set_meta(DEMO_META_KEY, now.isoformat())
+    return len(tickets)
+
+
+def ensure_demo(store: TicketStore, now: datetime) -> bool:
+    """Load the demo into an empty store, or reload it if it was loaded on an earlier day.
+
+    A store that holds anything but the demo is never touched. Returns True if it loaded.
+    """
+    loaded = store.get_meta(DEMO_META_KEY)
+    if loaded is None:
+        if store.count_tickets():
+            return False
+    elif parse_time(loaded, DEMO_META_KEY).date() == now.date():
+        return False
+    load_demo(store, now)
+    return True
