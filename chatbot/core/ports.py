@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from chatbot.core.models import Ticket
+from chatbot.core.models import Comment, Ticket
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -24,6 +24,10 @@ class TicketStore(Protocol):
 
     def save_tickets(self, tickets: Iterable[Ticket]) -> SaveStats:
         """Insert or replace tickets (with their comments, labels and form fields)."""
+        ...
+
+    def save_comments(self, repo: str, items: Iterable[tuple[int, Comment]]) -> int:
+        """Insert or replace comments given as (issue number, comment); unknown issues skipped."""
         ...
 
     def tickets_touched(self, start: datetime, end: datetime) -> list[Ticket]:

@@ -130,6 +130,40 @@ class SQLAlchemyTicketStore:
                 updated += len(existing)
         return SaveStats(new=new, updated=updated, comments=saved_comments)
 
+    def save_comments(self, repo: str, items: Iterable[tuple[int, Comment]]) -> int:
+        """Insert or replace comments given as (issue number, comment) of ``repo``.
+
+        Comments of issues the store does not hold (pull requests, issues not synced yet)
+        are skipped; returns how many were saved.
+        """
+        pairs = list(items)
+        if not pairs:
+            return 0
+        saved = 0
+        with self.engine.begin() as conn:
+            for start in range(0, len(pairs), BATCH):
+                chunk = pairs[start : start + BATCH]
+                ids = self._ids(conn, [(repo, number) for number, _ in chunk])
+                rows = {
+                    c.id: comment_row(ids[(repo, number)], c)
+                    for number, c in chunk
+                    if (repo, number) in ids
+                }
+                if rows:
+                    conn.execute(delete(comments).where(comments.c.id.in_(list(rows))))
+                    conn.execute(insert(comments), list(rows.values()))
+                saved += len(rows)
+        return saved
+
+    def delete_comments(self, comment_ids: Iterable[int]) -> None:
+        """Remove comments by id (deleted on GitHub)."""
+        chosen = list(comment_ids)
+        with self.engine.begin() as conn:
+            for start in range(0, len(chosen), BATCH):
+                conn.execute(
+                    delete(comments).where(comments.c.id.in_(chosen[start : start + BATCH]))
+                )
+
     def _ids(self, conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
         found: dict[tuple[str, int], int] = {}
         by_repo: dict[str, list[int]] = defaultdict(list)
