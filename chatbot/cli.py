@@ -42,7 +42,7 @@ class ChatbotGroup(click.Group):
             lines = [str(exc)]
         formatter.write_paragraph()
         for line in lines:
-            formatter.write_text(line)
+            formatter.write(f"  {line}\n")
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -61,7 +61,7 @@ def _app(ctx: click.Context) -> App:
 def cli(ctx: click.Context) -> None:
     """Support reports from GitHub issues, for Slack, Discord and files."""
     settings = _settings(ctx)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level or "warning", settings.log_format)
 
 
 @cli.command()
@@ -157,7 +157,7 @@ def import_(ctx: click.Context, file: Path) -> None:
 def demo(ctx: click.Context) -> None:
     """Replace the store's tickets with the bundled demo tickets, rebased to now."""
     app = build_app(_settings(ctx), demo=False)
-    count = load_demo(app.store, utc_now())
+    count = load_demo(app.store, utc_now(), app.settings.tz)
     click.echo(f"loaded {count} demo tickets into {app.settings.database_location()}")
 
 
@@ -178,7 +178,7 @@ def info(ctx: click.Context) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user and config errors become one line and exit status 2."""
     try:
-        cli.main(args=argv, prog_name="chatbot", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="chatbot", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -194,3 +194,5 @@ def main(argv: list[str] | None = None) -> None:
         log.exception("command_failed")
         click.echo("error: something went wrong; the log above has the details.", err=True)
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)

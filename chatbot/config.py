@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     """Every setting of support-report; see ``.env.example`` for the variables."""
 
     model_config = SettingsConfigDict(
-        frozen=True, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        frozen=True,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     database_url: str = Field(default_factory=default_database_url)
@@ -36,7 +40,7 @@ class Settings(BaseSettings):
     tz: str = "UTC"
     week_start: str = "monday"
     top_tickets: int = Field(default=5, ge=1, le=25)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] | None = None
     log_format: Literal["auto", "console", "json"] = "auto"
 
     github_token: SecretStr | None = None

@@ -26,7 +26,7 @@ class App:
 def build_app(settings: Settings, *, demo: bool = True) -> App:
     """Open the store and build the service; with no GitHub repos set, load the demo."""
     store = open_store(settings.database_url)
-    if demo and not settings.github_repos and ensure_demo(store, utc_now()):
+    if demo and not settings.github_repos and ensure_demo(store, utc_now(), settings.tz):
         log.info("demo_loaded", tickets=store.count_tickets())
     service = ReportService(
         store, tz=settings.tz, week_start=settings.week_start_index, top=settings.top_tickets

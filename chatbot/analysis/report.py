@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chatbot.analysis.metrics import breakdown, compute_figures, per_day
 from chatbot.analysis.recommendations import recommend
-from chatbot.analysis.scoring import rank, score_ticket
+from chatbot.analysis.scoring import last_activity, rank, score_ticket
 from chatbot.analysis.themes import find_themes
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
@@ -27,6 +27,7 @@ def build_report(
     source: str = "store",
 ) -> Report:
     """The full report of ``period``; pure: the same inputs give the same report."""
+    tickets = [t for t in tickets if last_activity(t, period) is not None]
     figures = compute_figures(tickets, period, backlog)
     ranked = rank(score_ticket(t, period, now) for t in tickets)
     order = [(a.ticket.repo, a.ticket.number) for a in ranked]

@@ -89,14 +89,23 @@ class Activity:
 
     @property
     def why(self) -> str:
-        """A short reason: the non-zero parts in words."""
+        """A short reason in words: ``3 comments, 2 participants, 4 reactions, opened``."""
         words = [_describe(part) for part in self.parts if part.count]
         return ", ".join(words) if words else "no activity"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _describe(part: ScorePart) -> str:
-    count = int(part.count) if float(part.count).is_integer() else round(part.count, 2)
-    return f"{count} {part.name}"
+    if part.name == "comments":
+        return _plural(round(part.count), "comment")
+    if part.name == "participants":
+        return _plural(round(part.count), "participant")
+    if part.name == "log2(1+reactions)":
+        return _plural(round(2**part.count - 1), "reaction")
+    return part.name
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -14,9 +14,10 @@ import random
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chatbot.core.models import Comment, Person, Ticket
 from chatbot.core.ports import TicketStore
@@ -85,7 +86,18 @@ def _shift(ticket: Ticket, delta: timedelta) -> Ticket:
     )
 
 
-def demo_tickets(now: datetime) -> list[Ticket]:
+def anchor(now: datetime, tz: str = "UTC") -> datetime:
+    """Where the newest demo activity goes: a few hours before now, but never before today.
+
+    Just after midnight the newest activity goes halfway between midnight and now, so that
+    ``today`` has tickets too.
+    """
+    local = now.astimezone(ZoneInfo(tz))
+    midnight = datetime.combine(local.date(), time(), local.tzinfo)
+    return now - min(NEWEST_ACTIVITY_AGO, (now - midnight) / 2)
+
+
+def demo_tickets(now: datetime, tz: str = "UTC") -> list[Ticket]:
     """The demo tickets, rebased so each repository's newest activity is a little before now."""
     by_repo: dict[str, list[Ticket]] = defaultdict(list)
     for record in _records():
@@ -103,21 +115,21 @@ def demo_tickets(now: datetime) -> list[Ticket]:
             max([t.created_at, t.closed_at or t.created_at, *(c.created_at for c in t.comments)])
             for t in threaded
         )
-        delta = (now - NEWEST_ACTIVITY_AGO) - newest
+        delta = anchor(now, tz) - newest
         result.extend(_shift(t, delta) for t in threaded)
     return result
 
 
-def load_demo(store: TicketStore, now: datetime) -> int:
+def load_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> int:
     """Replace the store's tickets with the demo set rebased to ``now``; returns the count."""
-    tickets = demo_tickets(now)
+    tickets = demo_tickets(now, tz)
     store.clear()
     store.save_tickets(tickets)
     store.set_meta(DEMO_META_KEY, now.isoformat())
     return len(tickets)
 
 
-def ensure_demo(store: TicketStore, now: datetime) -> bool:
+def ensure_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> bool:
     """Load the demo into an empty store, or reload it if it was loaded on an earlier day.
 
     A store that holds anything but the demo is never touched. Returns True if it loaded.
@@ -126,7 +138,11 @@ def ensure_demo(store: TicketStore, now: datetime) -> bool:
     if loaded is None:
         if store.count_tickets():
             return False
-    elif parse_time(loaded, DEMO_META_KEY).date() == now.date():
-        return False
-    load_demo(store, now)
+    elif not loaded:
+        return False  # the demo was replaced by imported or synced tickets
+    else:
+        zone = ZoneInfo(tz)
+        if parse_time(loaded, DEMO_META_KEY).astimezone(zone).date() == now.astimezone(zone).date():
+            return False
+    load_demo(store, now, tz)
     return True
