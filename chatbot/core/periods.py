@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -28,15 +28,19 @@ class Period:
     label: str = ""
     kind: PeriodKind = "range"
     week_start: int = 0
+    _bounds: tuple[datetime, datetime] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
         if self.days > MAX_DAYS:
             raise ValueError(f"period of {self.days} days is longer than {MAX_DAYS}")
-        ZoneInfo(self.tz)  # raises for an unknown zone
         if not 0 <= self.week_start <= 6:
             raise ValueError("week_start is a weekday number, 0 (Monday) to 6 (Sunday)")
+        zone = ZoneInfo(self.tz)
+        first = datetime.combine(self.start, time(), zone).astimezone(UTC)
+        after = datetime.combine(self.end + timedelta(days=1), time(), zone).astimezone(UTC)
+        object.__setattr__(self, "_bounds", (first, after))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -51,16 +55,17 @@ class Period:
     @property
     def start_at(self) -> datetime:
         """The first instant of the period, in UTC."""
-        return datetime.combine(self.start, time(), self.zone).astimezone(UTC)
+        return self._bounds[0]
 
     @property
     def end_at(self) -> datetime:
         """The first instant after the period, in UTC (exclusive bound)."""
-        return datetime.combine(self.end + timedelta(days=1), time(), self.zone).astimezone(UTC)
+        return self._bounds[1]
 
     def contains(self, moment: datetime) -> bool:
         """True if ``moment`` (aware) falls inside the period."""
-        return self.start_at <= moment < self.end_at
+        first, after = self._bounds
+        return first <= moment < after
 
     def each_day(self) -> list[date]:
         """Every day of the period, in order."""
