@@ -121,6 +121,8 @@ def ticket_from_rest(
         raise MappingError("no repository: give repository_url or html_url")
     created = parse_time(issue.get("created_at"), "created_at")
     closed = parse_time(issue["closed_at"], "closed_at") if issue.get("closed_at") else None
+    if closed is not None and closed < created:
+        closed = created  # never seen, but the backlog count relies on it
     state = str(issue.get("state") or ("closed" if closed else "open")).lower()
     if state not in ("open", "closed"):
         raise MappingError(f"state must be open or closed, got {state!r}")
