@@ -118,3 +118,24 @@ meta = Table(
     Column("key", String(200), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule", String(100), nullable=False),
+    Column("target", String(300), nullable=False),
+    Column("fire_time", UTCDateTime, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(100)),
+    Column("lease_until", UTCDateTime),
+    Column("not_before", UTCDateTime),
+    Column("payload", Text),
+    Column("message_id", String(100)),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("posted_at", UTCDateTime),
+    UniqueConstraint("schedule", "target", "fire_time"),
+    Index("ix_deliveries_status_fire_time", "status", "fire_time"),
+)
