@@ -80,11 +80,11 @@ class Schedule:
         return times
 
     def next_fire_time(self, now: datetime) -> datetime | None:
-        """The first fire time after ``now``."""
-        moment = self.trigger.get_next_fire_time(None, now)
+        """The first fire time after ``now``, in UTC."""
+        moment: datetime | None = self.trigger.get_next_fire_time(None, now)
         if moment is not None and moment <= now:
             moment = self.trigger.get_next_fire_time(moment, moment)
-        return moment
+        return moment.astimezone(UTC) if moment is not None else None
 
     def period_at(self, fire_time: datetime, week_start: int = 0) -> Period:
         """The period this schedule reports on when it fires at ``fire_time``."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from chatbot.core.deliveries import delivery_key
+from chatbot.core.deliveries import Status, delivery_key
 from chatbot.store import SQLAlchemyTicketStore
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
 from tests.factories import at
@@ -21,7 +21,7 @@ def log(store: SQLAlchemyTicketStore) -> SQLAlchemyDeliveryLog:
     return SQLAlchemyDeliveryLog(store.engine)
 
 
-def firing(minute: int, target: str = "slack:#support") -> tuple[str, str, object, str]:
+def firing(minute: int, target: str = "slack:#support") -> tuple[str, str, datetime, Status]:
     return ("daily", target, NOW + timedelta(minutes=minute), "pending")
 
 
