@@ -9,7 +9,8 @@ so that handlers can show it to a person without formatting of their own::
      │    └── TicketNotFound (LookupError) no ticket with that number in the store
      ├── ConfigError (ValueError)          bad settings; names every bad variable
      ├── ImportLineError (ValueError)      one line of an import file that could not be read
-     └── SourceUnavailable (RuntimeError)  a ticket source (GitHub) could not be reached
+     ├── SourceUnavailable (RuntimeError)  a ticket source (GitHub) could not be reached
+     └── DeliveryFailed (RuntimeError)     a post to a channel failed; permanent or retryable
 """
 
 from __future__ import annotations
@@ -72,3 +73,19 @@ class SourceUnavailable(SupportReportError, RuntimeError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source} unavailable: {reason}")
+
+
+class DeliveryFailed(SupportReportError, RuntimeError):
+    """A post to a channel failed: ``permanent`` ones are not retried.
+
+    ``retry_after`` (seconds) is the platform's own wait, from a 429's Retry-After.
+    """
+
+    def __init__(
+        self, target: str, reason: str, *, permanent: bool, retry_after: float | None = None
+    ) -> None:
+        self.target = target
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+        super().__init__(f"posting to {target} failed: {reason}")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chatbot.core.models import Comment, Ticket
+from chatbot.core.report import Report
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,4 +61,26 @@ class TicketStore(Protocol):
 
     def clear(self, repos: Sequence[str] | None = None) -> None:
         """Delete every ticket (of ``repos`` if given)."""
+        ...
+
+
+class ReportPoster(Protocol):
+    """Posts rendered reports to one platform's channels (Slack, Discord)."""
+
+    platform: str
+
+    def render(self, report: Report) -> str:
+        """The message(s) for ``report``, as the JSON text kept on the delivery row."""
+        ...
+
+    async def find_posted(self, channel: str, key: str, since: datetime) -> str | None:
+        """The id of a message already posted with delivery ``key`` since ``since``, if any."""
+        ...
+
+    async def post(self, channel: str, payload: str, key: str) -> str:
+        """Post ``payload`` tagged with ``key``; returns the message id.
+
+        Raises:
+            DeliveryFailed: with ``permanent`` set for errors a retry cannot fix.
+        """
         ...

@@ -1,0 +1,198 @@
+"""Scheduled posts, exactly once: APScheduler is each process's timer, the delivery log decides.
+
+Every tick a replica (1) plans the firings that came due since the schedule's horizon
+(inserting them; older than the catch-up window they are recorded as skipped), (2) claims
+due rows with a lease, and (3) for each claimed row builds the report of the schedule's
+period as of the fire time, stores the rendered message on the row, posts it with the
+delivery key in its metadata, and marks it posted while it still holds the claim. A row
+tried before may already have gone out (the replica died between posting and marking), so
+such a retry first asks the channel for a message carrying its key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from chatbot.core.deliveries import Delivery, Status
+from chatbot.core.errors import DeliveryFailed
+from chatbot.core.ports import ReportPoster
+from chatbot.core.service import ReportService, utc_now
+from chatbot.schedules import Schedule, parse_target
+from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+
+log = structlog.get_logger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+def worker_name() -> str:
+    """A name for this process in the delivery log: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunnerOptions:
+    """Timing of the delivery runner."""
+
+    lease: timedelta = timedelta(seconds=30)
+    catch_up: timedelta = timedelta(hours=6)
+    tick: timedelta = timedelta(seconds=1)
+    backoff: timedelta = timedelta(seconds=2)
+    batch: int = 5
+
+
+class DeliveryRunner:
+    """Plans, claims and posts scheduled reports through the delivery log."""
+
+    def __init__(
+        self,
+        *,
+        deliveries: SQLAlchemyDeliveryLog,
+        service: ReportService,
+        schedules: Sequence[Schedule],
+        posters: Mapping[str, ReportPoster],
+        options: RunnerOptions | None = None,
+        worker: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.deliveries = deliveries
+        self.service = service
+        self.schedules = {s.name: s for s in schedules}
+        self.posters = dict(posters)
+        self.options = options or RunnerOptions()
+        self.worker = worker or worker_name()
+        self.clock = clock
+
+    def plan(self, now: datetime) -> int:
+        """Record every firing due by ``now``; returns how many rows were new."""
+        added = 0
+        for schedule in self.schedules.values():
+            horizon = self.deliveries.horizon(schedule.name)
+            if horizon is None:  # a new schedule starts now; history is not backfilled
+                self.deliveries.advance_horizon(schedule.name, now)
+                continue
+            fires = schedule.fire_times(horizon, now)
+            if not fires:
+                continue
+            rows: list[tuple[str, str, datetime, Status]] = [
+                (
+                    schedule.name,
+                    str(target),
+                    fire,
+                    "pending" if now - fire <= self.options.catch_up else "skipped",
+                )
+                for fire in fires
+                for target in schedule.targets
+            ]
+            added += self.deliveries.plan(rows, now)
+            self.deliveries.advance_horizon(schedule.name, fires[-1])
+        return added
+
+    async def run_once(self) -> list[Delivery]:
+        """One tick: plan, claim, deliver. Returns the rows this worker claimed."""
+        now = self.clock()
+        await asyncio.to_thread(self.plan, now)
+        claimed = await asyncio.to_thread(
+            self.deliveries.claim, self.worker, now, self.options.lease, self.options.batch
+        )
+        for delivery in claimed:
+            await self.deliver(delivery)
+        return claimed
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Post one claimed row, unless an earlier attempt already did."""
+        bound = log.bind(delivery_key=delivery.key, attempt=delivery.attempts)
+        schedule = self.schedules.get(delivery.schedule)
+        target = parse_target(delivery.target)
+        poster = self.posters.get(target.platform)
+        if schedule is None or poster is None:
+            reason = (
+                f"schedule {delivery.schedule!r} is no longer configured"
+                if schedule is None
+                else f"no {target.platform} connection is configured"
+            )
+            await self._finish(self.deliveries.mark_failed, delivery, reason)
+            bound.warning("delivery_failed", reason=reason)
+            return
+        if delivery.attempts > 1:
+            found = await poster.find_posted(
+                target.channel, delivery.key, delivery.fire_time - timedelta(minutes=1)
+            )
+            if found is not None:
+                await self._finish(self.deliveries.mark_posted, delivery, found)
+                bound.info("delivery_found_posted", message_id=found)
+                return
+        payload = delivery.payload
+        if payload is None:
+            period = schedule.period_at(delivery.fire_time, self.service.week_start)
+            report = await asyncio.to_thread(self.service.build_report, period)
+            payload = poster.render(report)
+            if not await self._finish(self.deliveries.save_payload, delivery, payload):
+                bound.warning("delivery_claim_lost", step="render")
+                return
+        renewed = await asyncio.to_thread(
+            self.deliveries.extend, delivery.id, self.worker, self.clock(), self.options.lease
+        )
+        if not renewed:
+            bound.warning("delivery_claim_lost", step="post")
+            return
+        try:
+            message_id = await poster.post(target.channel, payload, delivery.key)
+        except DeliveryFailed as exc:
+            await self._failed(delivery, exc)
+            bound.warning("delivery_error", reason=exc.reason, permanent=exc.permanent)
+            return
+        except Exception as exc:  # an unknown error is retried, never lost
+            bound.exception("delivery_error", reason=type(exc).__name__)
+            await self._failed(
+                delivery, DeliveryFailed(delivery.target, type(exc).__name__, permanent=False)
+            )
+            return
+        if await self._finish(self.deliveries.mark_posted, delivery, message_id):
+            latency = (self.clock() - delivery.fire_time).total_seconds()
+            bound.info("report_posted", message_id=message_id, latency_s=round(latency, 3))
+        else:
+            bound.warning("delivery_claim_lost", step="mark_posted", message_id=message_id)
+
+    async def _failed(self, delivery: Delivery, exc: DeliveryFailed) -> None:
+        if exc.permanent:
+            await self._finish(self.deliveries.mark_failed, delivery, exc.reason)
+            return
+        wait = (
+            timedelta(seconds=exc.retry_after)
+            if exc.retry_after is not None
+            else min(self.options.backoff * 2 ** (delivery.attempts - 1), MAX_BACKOFF)
+        )
+        now = self.clock()
+        await asyncio.to_thread(
+            self.deliveries.retry_later, delivery.id, self.worker, now, now + wait, exc.reason
+        )
+
+    async def _finish(
+        self, step: Callable[[int, str, datetime, str], bool], delivery: Delivery, value: str
+    ) -> bool:
+        return await asyncio.to_thread(step, delivery.id, self.worker, self.clock(), value)
+
+
+def start_scheduler(runner: DeliveryRunner) -> AsyncIOScheduler:
+    """An AsyncIOScheduler ticking the runner; call inside the running event loop."""
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(
+        runner.run_once,
+        "interval",
+        seconds=runner.options.tick.total_seconds(),
+        id="deliveries",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=runner.clock(),
+    )
+    scheduler.start()
+    return scheduler
