@@ -66,17 +66,22 @@ class Schedule:
     trigger: CronTrigger = field(compare=False, repr=False)
 
     def fire_times(self, after: datetime, until: datetime) -> list[datetime]:
-        """Fire times strictly after ``after`` and at or before ``until``, in UTC order."""
+        """Fire times strictly after ``after`` and at or before ``until``, in UTC order.
+
+        When clocks fall back, a wall-clock time that happens twice fires once (as cron
+        does); APScheduler 3 alone would fire at both.
+        """
         times: list[datetime] = []
-        previous = None
+        previous: datetime | None = None
         moment = self.trigger.get_next_fire_time(None, after)
-        while moment is not None and moment <= until:
-            if moment > after:
+        while moment is not None and moment.astimezone(UTC) <= until:
+            repeated = previous is not None and moment.replace(fold=0) == previous.replace(fold=0)
+            if moment.astimezone(UTC) > after and not repeated:
                 times.append(moment.astimezone(UTC))
+            if previous is not None and moment.astimezone(UTC) <= previous.astimezone(UTC):
+                break  # guard against a trigger that does not advance
             previous = moment
             moment = self.trigger.get_next_fire_time(previous, previous)
-            if moment is not None and moment <= previous:  # guard against a stuck trigger
-                break
         return times
 
     def next_fire_time(self, now: datetime) -> datetime | None:
