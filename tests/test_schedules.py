@@ -68,7 +68,7 @@ def test_sunday_as_zero_and_seven() -> None:
 
 
 def test_spring_forward_fires_once_at_the_new_offset() -> None:
-    """On the day Berlin skips 02:00-03:00, a 09:00 schedule still fires at 09:00 local (07:00 UTC)."""
+    """When Berlin skips 02:00-03:00, a 09:00 schedule fires at 09:00 local (07:00 UTC)."""
     daily = parse_schedules(GOOD.replace("1-5", "*"), NOW)[0]
     fires = daily.fire_times(
         datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 30, 12, tzinfo=UTC)
@@ -118,7 +118,8 @@ def test_period_resolved_at_fire_time_in_schedule_zone() -> None:
             "schedule 'a': period: 'fortnight' is not a period",
         ),
         (
-            'name="a"\ncron="0 9 * * *"\ntimezone="Mars/Base"\nperiod="today"\ntargets=["slack:#x"]',
+            'name="a"\ncron="0 9 * * *"\ntimezone="Mars/Base"\nperiod="today"\n'
+            'targets=["slack:#x"]',
             "schedule 'a': timezone: unknown time zone 'Mars/Base'",
         ),
         (
@@ -152,5 +153,5 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "chatbot.toml"
     assert load_schedules(path, NOW) == []
     path.write_text("[[schedules]\nname=")
-    with pytest.raises(ScheduleError, match="chatbot.toml: not valid TOML"):
+    with pytest.raises(ScheduleError, match=r"chatbot\.toml: not valid TOML"):
         load_schedules(path, NOW)
