@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
 
     chatbot_config: Path = Path("chatbot.toml")
+    scheduler_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    delivery_lease_seconds: float = Field(default=30.0, ge=1)
+    catch_up_minutes: float = Field(default=360.0, ge=0)
 
     @field_validator("tz")
     @classmethod
