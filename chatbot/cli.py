@@ -69,7 +69,7 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "json"]),
+    type=click.Choice(["markdown", "json", "slack"]),
     default="markdown",
     show_default=True,
     help="What to print on stdout.",
@@ -99,6 +99,11 @@ def report(
         built = written[-1].report
         for done in written:
             click.echo(f"wrote {done.markdown} and {done.json.name}", err=True)
+    if fmt == "slack":
+        from chatbot.render.slack_blocks import render_slack_json
+
+        click.echo(render_slack_json(built), nl=False)
+        return
     click.echo(render_json(built) if fmt == "json" else render_markdown(built), nl=False)
 
 
@@ -173,6 +178,19 @@ def info(ctx: click.Context) -> None:
     click.echo(f"time zone:  {settings.tz}, weeks start on {settings.week_start}")
     click.echo(f"tickets:    {app.store.count_tickets()} in {', '.join(app.store.repos()) or '-'}")
     click.echo(f"demo data:  {'loaded ' + demo_at if demo_at else 'no'}")
+
+
+@cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")  # noqa: S104
+@click.option("--port", type=int, default=None, help="Port to listen on [default: PORT, 3000].")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int | None) -> None:
+    """Run the bot: Slack (HTTP on /slack/events or Socket Mode) and /healthz, until SIGTERM."""
+    import asyncio
+
+    from chatbot.server import serve_app
+
+    asyncio.run(serve_app(_app(ctx), host=host, port=port))
 
 
 def main(argv: list[str] | None = None) -> None:

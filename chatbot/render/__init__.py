@@ -2,5 +2,12 @@
 
 from chatbot.render.json_report import render_json, report_to_dict
 from chatbot.render.markdown import render_markdown
+from chatbot.render.slack_blocks import render_slack_json, render_slack_report
 
-__all__ = ["render_json", "render_markdown", "report_to_dict"]
+__all__ = [
+    "render_json",
+    "render_markdown",
+    "render_slack_json",
+    "render_slack_report",
+    "report_to_dict",
+]

@@ -1,0 +1,163 @@
+"""The Bolt app: built from settings, in HTTP mode or Socket Mode, with its listeners.
+
+The mode follows the tokens that are set:
+
+- ``SLACK_BOT_TOKEN`` + ``SLACK_APP_TOKEN``: Socket Mode (no public URL; requests unsigned);
+- ``SLACK_BOT_TOKEN`` + ``SLACK_SIGNING_SECRET``: HTTP mode, requests on ``/slack/events``;
+- no ``SLACK_BOT_TOKEN``: Slack is off.
+
+The Web API is reached at ``SLACK_API_URL`` with a client that waits out 429s
+(``Retry-After``) and retries dropped connections; a 5xx is not retried, since a post that
+failed with one may still have gone through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatbot.config import Settings
+from chatbot.core.errors import ConfigError
+from chatbot.delivery.slack import listeners
+from chatbot.delivery.slack.deps import SlackDeps
+from chatbot.delivery.slack.inflight import Inflight
+from chatbot.delivery.slack.middleware import RecentEvents, drop_duplicate_events
+from chatbot.delivery.slack.poster import SlackPoster, ThreadFiles
+from chatbot.wiring import App
+
+log = structlog.get_logger(__name__)
+
+SlackMode = Literal["http", "socket"]
+EVENTS_PATH = "/slack/events"
+RATE_LIMIT_RETRIES = 3
+AUTHORIZE_FAILED = (
+    "Slack refused my token (auth.test failed). Whoever runs the bot needs to check"
+    " SLACK_BOT_TOKEN (reinstall the app if it was revoked)."
+)
+
+
+def slack_mode(settings: Settings) -> SlackMode | None:
+    """Which way Slack reaches the bot, from the tokens set; ``None`` when Slack is off."""
+    bot, secret, app_token = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+    )
+    if bot is None:
+        if app_token is not None or secret is not None:
+            raise ConfigError(["SLACK_BOT_TOKEN: needed with SLACK_APP_TOKEN/SLACK_SIGNING_SECRET"])
+        return None
+    if app_token is not None:
+        if not app_token.get_secret_value().startswith("xapp-"):
+            raise ConfigError(["SLACK_APP_TOKEN: an app-level token starts with xapp-"])
+        return "socket"
+    if secret is not None:
+        return "http"
+    raise ConfigError(
+        [
+            "SLACK_SIGNING_SECRET: needed for HTTP mode"
+            " (or set SLACK_APP_TOKEN for Socket Mode); see docs/slack.md"
+        ]
+    )
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: ``SLACK_API_URL``, the bot token, 429 and connection retries."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+@dataclass(kw_only=True)
+class SlackBot:
+    """The running pieces of the Slack front end."""
+
+    bolt: AsyncApp
+    client: AsyncWebClient
+    poster: SlackPoster
+    deps: SlackDeps
+    mode: SlackMode
+    app_token: str | None = field(default=None, repr=False)
+    _socket: AsyncSocketModeHandler | None = field(default=None, repr=False)
+
+    @property
+    def inflight(self) -> Inflight:
+        """The answers being built right now."""
+        return self.deps.inflight
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """aiohttp handler for ``POST /slack/events``: verify, dispatch, answer."""
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start(self) -> None:
+        """Connect to Slack in Socket Mode (nothing to do in HTTP mode)."""
+        if self.mode == "socket" and self._socket is None:
+            self._socket = AsyncSocketModeHandler(self.bolt, self.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack_connected", platform="slack", mode="socket")
+
+    async def stop(self) -> None:
+        """Disconnect Socket Mode, if connected."""
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+
+
+def build_slack_bot(
+    app_objects: App,
+    *,
+    client: AsyncWebClient | None = None,
+    thread_files: ThreadFiles | None = None,
+    recent_events: int = 10_000,
+) -> SlackBot | None:
+    """The Slack bot for ``app_objects.settings``, or ``None`` when no Slack token is set.
+
+    Args:
+        app_objects: the process's settings, store and service (:func:`chatbot.wiring.build_app`).
+        client: a Web API client to use instead of one built from the settings.
+        thread_files: files to upload into each report's thread (e.g. the chart).
+        recent_events: how many event ids to remember against duplicates.
+    """
+    settings = app_objects.settings
+    mode = slack_mode(settings)
+    if mode is None:
+        return None
+    client = client or build_web_client(settings)
+    secret = settings.slack_signing_secret
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else "",
+        process_before_response=False,
+        user_facing_authorize_error_message=AUTHORIZE_FAILED,
+    )
+    bolt.use(drop_duplicate_events(RecentEvents(recent_events)))
+    poster = SlackPoster(client, thread_files=thread_files)
+    deps = SlackDeps(service=app_objects.service, poster=poster)
+    listeners.register(bolt, deps)
+    app_token = settings.slack_app_token
+    return SlackBot(
+        bolt=bolt,
+        client=client,
+        poster=poster,
+        deps=deps,
+        mode=mode,
+        app_token=app_token.get_secret_value() if app_token else None,
+    )

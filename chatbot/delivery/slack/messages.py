@@ -1,0 +1,38 @@
+"""What the bot says to people on Slack, apart from reports: help, progress, problems.
+
+One place for every sentence, so listeners stay thin and tests can compare exact texts.
+"""
+
+from __future__ import annotations
+
+from chatbot.core.grammar import ACCEPTED
+from chatbot.core.periods import Period
+from chatbot.render.slack_blocks import escape
+
+COMMAND = "/support-report"
+
+APOLOGY = (
+    "Sorry, something went wrong while building that report. The error is logged;"
+    " please try again, or tell whoever runs the bot."
+)
+
+
+def help_text(command: str = COMMAND) -> str:
+    """How to ask for a report: the accepted periods and the ``private`` word."""
+    forms = ", ".join(f"`{form}`" for form in ACCEPTED)
+    return (
+        f"Ask for a support report with `{command} <period>`, e.g. `{command} last-week`,"
+        f" or mention me: _@support-report what happened yesterday?_\n"
+        f"Periods: {forms}.\n"
+        "Add `private` to get the report only for yourself."
+    )
+
+
+def working_text(period: Period) -> str:
+    """The immediate acknowledgement of a request."""
+    return f"Working on the report for {period.describe()}…"
+
+
+def bad_request_text(message: str) -> str:
+    """One line naming what was wrong with the request and what is accepted (escaped)."""
+    return escape(message)

@@ -1,0 +1,208 @@
+"""Post a report to Slack: the main message, its thread replies, and any files for the thread.
+
+:class:`SlackPoster` is what listeners and the scheduler call. It renders with
+:func:`~chatbot.render.slack_blocks.render_slack_report` and sends with the Web API
+(``chat.postMessage`` / ``chat.postEphemeral``) or a ``response_url``. Files (a chart) come
+from the ``thread_files`` callable given at construction and go into the report's thread with
+``files_upload_v2``, so adding a chart touches the wiring only, never the handlers.
+
+A main message can carry Slack message metadata (:func:`delivery_metadata`) so that a
+scheduled delivery can later check the channel (:meth:`SlackPoster.find_delivery`) before
+re-posting. Errors are ``slack_sdk.errors.SlackApiError``; see
+:mod:`chatbot.delivery.slack.errors` for what they mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import structlog
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatbot.core.report import Report
+from chatbot.render.slack_blocks import MessagePayload, render_slack_report
+
+log = structlog.get_logger(__name__)
+
+METADATA_EVENT_TYPE = "support_report_posted"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThreadFile:
+    """A file to upload into a report's thread (e.g. the chart PNG)."""
+
+    filename: str
+    content: bytes
+    title: str
+    alt_text: str = ""
+    comment: str = ""
+
+
+ThreadFiles = Callable[[Report], Sequence[ThreadFile]]
+
+
+class MessageMetadata(TypedDict):
+    """Slack message metadata: an event type and a small JSON payload."""
+
+    event_type: str
+    event_payload: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PostedReport:
+    """Where a report went: the main message and its thread."""
+
+    channel: str
+    ts: str
+    thread_ts: str
+    replies: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+class ResponseUrlError(RuntimeError):
+    """A ``response_url`` did not accept the message (expired, used up, gone)."""
+
+    def __init__(self, status: int, body: str) -> None:
+        self.status = status
+        self.body = body
+        super().__init__(f"response_url answered {status}: {body[:100]}")
+
+
+def delivery_metadata(key: str, **payload: str) -> MessageMetadata:
+    """Metadata naming a delivery, e.g. ``daily:C123:2025-04-24T09:00Z``, for exactly-once."""
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"delivery_key": key, **payload}}
+
+
+def _no_files(_report: Report) -> Sequence[ThreadFile]:
+    return ()
+
+
+class SlackPoster:
+    """Sends rendered reports through one ``AsyncWebClient``."""
+
+    def __init__(self, client: AsyncWebClient, *, thread_files: ThreadFiles | None = None) -> None:
+        self.client = client
+        self.thread_files = thread_files or _no_files
+
+    async def _send(
+        self,
+        channel: str,
+        payload: MessagePayload,
+        *,
+        thread_ts: str | None = None,
+        metadata: MessageMetadata | None = None,
+    ) -> str:
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            text=payload["text"],
+            blocks=list(payload["blocks"]),  # type: ignore[arg-type]
+            thread_ts=thread_ts,
+            metadata=dict(metadata) if metadata else None,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    async def post_report(
+        self,
+        report: Report,
+        *,
+        channel: str,
+        thread_ts: str | None = None,
+        metadata: MessageMetadata | None = None,
+    ) -> PostedReport:
+        """Post ``report`` to ``channel`` (in ``thread_ts`` if given), details in its thread.
+
+        The main message carries ``metadata`` when given. Raises ``SlackApiError`` when Slack
+        refuses; the thread replies and files are sent only after the main message went out.
+        """
+        rendered = render_slack_report(report)
+        ts = await self._send(channel, rendered["main"], thread_ts=thread_ts, metadata=metadata)
+        root = thread_ts or ts
+        replies = [await self._send(channel, reply, thread_ts=root) for reply in rendered["thread"]]
+        files = [await self._upload(channel, root, f) for f in self.thread_files(report)]
+        log.info(
+            "slack_report_posted",
+            platform="slack",
+            channel=channel,
+            period=report.period.label,
+            replies=len(replies),
+            files=len(files),
+        )
+        return PostedReport(
+            channel=channel, ts=ts, thread_ts=root, replies=tuple(replies), files=tuple(files)
+        )
+
+    async def _upload(self, channel: str, thread_ts: str, file: ThreadFile) -> str:
+        response = await self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=file.content,
+            filename=file.filename,
+            title=file.title,
+            alt_txt=file.alt_text or None,
+            initial_comment=file.comment or None,
+            request_file_info=False,
+        )
+        uploaded = response.get("files") or [{}]
+        return str(uploaded[0].get("id", ""))
+
+    async def post_private_report(
+        self, report: Report, *, channel: str, user: str, thread_ts: str | None = None
+    ) -> None:
+        """Show ``report`` to ``user`` only (``chat.postEphemeral``), details after it."""
+        rendered = render_slack_report(report)
+        for payload in [rendered["main"], *rendered["thread"]]:
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=payload["text"],
+                blocks=list(payload["blocks"]),  # type: ignore[arg-type]
+                thread_ts=thread_ts,
+            )
+        log.info("slack_report_shown", platform="slack", channel=channel, private=True)
+
+    async def respond_report(self, report: Report, respond: AsyncRespond) -> None:
+        """Show ``report`` through a slash command's ``response_url``, only to its caller."""
+        rendered = render_slack_report(report)
+        for payload in [rendered["main"], *rendered["thread"]]:
+            await respond_text(respond, payload["text"], blocks=payload["blocks"])
+        log.info("slack_report_shown", platform="slack", private=True, via="response_url")
+
+    async def find_delivery(self, channel: str, key: str, *, oldest: str = "0") -> str | None:
+        """The ``ts`` of a message in ``channel`` whose metadata names delivery ``key``, if any.
+
+        Reads ``conversations.history`` (``include_all_metadata``) back to ``oldest``; needs
+        the ``channels:history`` scope (``groups:history`` for private channels).
+        """
+        cursor: str | None = None
+        while True:
+            response = await self.client.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in response.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                ours = meta.get("event_type") == METADATA_EVENT_TYPE
+                if ours and payload.get("delivery_key") == key:
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+
+
+async def respond_text(
+    respond: AsyncRespond, text: str, *, blocks: Sequence[Any] | None = None
+) -> None:
+    """Send an ephemeral message to a ``response_url``; raise if it was not accepted."""
+    response = await respond(
+        text=text,
+        blocks=list(blocks) if blocks is not None else None,
+        response_type="ephemeral",
+        replace_original=False,
+    )
+    if response.status_code != 200:
+        raise ResponseUrlError(response.status_code, str(response.body))

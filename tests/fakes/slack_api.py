@@ -1,0 +1,345 @@
+"""A local Slack Web API on 127.0.0.1 that speaks Slack's wire format.
+
+The bot reaches it the way a user points the bot anywhere: ``SLACK_API_URL`` (here
+``fake.api_url``). It answers ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``,
+``files.getUploadURLExternal``, the upload URL it hands out (pointing at itself),
+``files.completeUploadExternal``, ``conversations.history`` (with ``metadata`` only when
+``include_all_metadata`` is set) and ``response_url`` endpoints (:meth:`FakeSlack.response_url`).
+
+Every request is recorded as a :class:`Call`. The bearer token is checked (``invalid_auth``
+otherwise), and :meth:`FakeSlack.fail` makes a method answer 429 with ``Retry-After``, a 5xx
+status, or ``{"ok": false, "error": ...}`` a given number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+TOKEN = "xoxb-fake-token"
+BOT_USER_ID = "UBOT"
+TEAM_ID = "T0001"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """The message blocks sent with the call (JSON or form-encoded)."""
+        blocks = self.body.get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+    def text_everywhere(self) -> str:
+        """Every piece of text the call would show: fallback text and block texts."""
+        return json.dumps({"text": self.body.get("text"), "blocks": self.blocks})
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str | None
+    retry_after: int | None
+    times: int
+
+
+@dataclass
+class _State:
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class FakeSlack:
+    """The fake Web API server; use as a context manager (or :meth:`start` / :meth:`stop`)."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.state = _State()
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """The Web API root to put in ``SLACK_API_URL``."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A ``response_url`` the fake accepts, as Slack sends with a slash command."""
+        return f"{self.base_url}/response/{name}"
+
+    # -- test controls --------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make ``method`` fail ``times`` times: 429 + Retry-After, a 5xx, or ``ok: false``."""
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        failure = _Failure(status=status, error=error, retry_after=retry_after, times=times)
+        with self.state.lock:
+            self.state.failures.setdefault(method, []).append(failure)
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """The calls received so far, optionally only those of one method."""
+        with self.state.lock:
+            return [c for c in self.state.calls if method is None or c.method == method]
+
+    def methods(self) -> list[str]:
+        """The methods called so far, in order."""
+        return [c.method for c in self.calls()]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``method`` was called ``count`` times; return those calls."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.calls(method)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method} called {len(found)} times, wanted {count}")
+            await asyncio.sleep(0.01)
+
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted to ``channel``, oldest first, as history would show them."""
+        with self.state.lock:
+            return list(self.state.messages.get(channel, []))
+
+    def uploaded(self) -> dict[str, bytes]:
+        """The bytes uploaded to each file id."""
+        with self.state.lock:
+            return dict(self.state.uploads)
+
+    # -- the server -----------------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+            def do_POST(self) -> None:
+                fake._serve(self)
+
+        return Handler
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        parsed = urlparse(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        path = parsed.path
+        if path.startswith("/upload/"):
+            file_id = path.rsplit("/", 1)[1]
+            self._record("upload", {"file_id": file_id, "size": len(raw)}, headers)
+            with self.state.lock:
+                self.state.uploads[file_id] = raw
+            self._send(request, 200, f"OK - {len(raw)}".encode(), "text/plain")
+            return
+        body = self._parse_body(raw, headers.get("content-type", ""), parsed.query)
+        if path.startswith("/response/"):
+            method = "response_url"
+            self._record(method, {**body, "response_name": path.rsplit("/", 1)[1]}, headers)
+            failure = self._take_failure(method)
+            if failure is not None:
+                self._send_failure(request, failure, plain=True)
+                return
+            self._send(request, 200, b"ok", "text/plain")
+            return
+        if not path.startswith("/api/"):
+            self._send(request, 404, b"not found", "text/plain")
+            return
+        method = path.removeprefix("/api/")
+        self._record(method, body, headers)
+        if headers.get("authorization") != f"Bearer {self.token}":
+            self._json(request, {"ok": False, "error": "invalid_auth"})
+            return
+        failure = self._take_failure(method)
+        if failure is not None:
+            self._send_failure(request, failure)
+            return
+        self._json(request, self._answer(method, body))
+
+    def _parse_body(self, raw: bytes, content_type: str, query: str) -> dict[str, Any]:
+        body: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query).items()}
+        if not raw:
+            return body
+        if "json" in content_type:
+            body.update(json.loads(raw))
+        else:
+            body.update({k: v[-1] for k, v in parse_qs(raw.decode()).items()})
+        return body
+
+    def _record(self, method: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+        with self.state.lock:
+            self.state.calls.append(
+                Call(method=method, body=body, headers=headers, at=time.monotonic())
+            )
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        with self.state.lock:
+            queue = self.state.failures.get(method) or []
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+            return failure
+
+    def _send_failure(
+        self, request: BaseHTTPRequestHandler, failure: _Failure, *, plain: bool = False
+    ) -> None:
+        if failure.status == 429:
+            body = {"ok": False, "error": "ratelimited"}
+            extra = {"Retry-After": str(failure.retry_after)}
+            self._json(request, body, status=429, headers=extra)
+        elif failure.status >= 500:
+            self._send(request, failure.status, b"upstream trouble", "text/plain")
+        elif plain:
+            self._send(request, 404, (failure.error or "no_service").encode(), "text/plain")
+        else:
+            self._json(request, {"ok": False, "error": failure.error or "fatal_error"})
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "support-report",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "BBOT",
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": body.get("channel"), "ts": self._post(body)}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{time.time():.6f}"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            upload_url = f"{self.base_url}/upload/{file_id}"
+            return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            items = json.loads(files) if isinstance(files, str) else list(files or [])
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in items]}
+        if method == "conversations.history":
+            return self._history(body)
+        return {"ok": False, "error": "unknown_method"}
+
+    def _post(self, body: dict[str, Any]) -> str:
+        ts = f"1700000000.{next(self._ts):06d}"
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": ts,
+            "text": body.get("text", ""),
+            "bot_id": "BBOT",
+            "user": BOT_USER_ID,
+        }
+        if body.get("thread_ts"):
+            message["thread_ts"] = body["thread_ts"]
+        metadata = body.get("metadata")
+        if metadata:
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        with self.state.lock:
+            self.state.messages.setdefault(str(body.get("channel")), []).append(message)
+        return ts
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            found = list(self.state.messages.get(str(body.get("channel")), []))
+        if not found and str(body.get("channel", "")).startswith("CMISSING"):
+            return {"ok": False, "error": "channel_not_found"}
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        oldest = float(body.get("oldest") or 0)
+        limit = int(body.get("limit") or 100)
+        out = []
+        for message in reversed(found):  # newest first, as Slack answers
+            if float(message["ts"]) < oldest:
+                continue
+            shown = dict(message)
+            if not with_metadata:
+                shown.pop("metadata", None)
+            out.append(shown)
+        return {"ok": True, "messages": out[:limit], "has_more": len(out) > limit}
+
+    def _json(
+        self,
+        request: BaseHTTPRequestHandler,
+        body: dict[str, Any],
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._send(request, status, json.dumps(body).encode(), "application/json", headers)
+
+    def _send(
+        self,
+        request: BaseHTTPRequestHandler,
+        status: int,
+        payload: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(payload)
