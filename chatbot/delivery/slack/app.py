@@ -13,6 +13,7 @@ failed with one may still have gone through.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -70,6 +71,20 @@ def slack_mode(settings: Settings) -> SlackMode | None:
             " (or set SLACK_APP_TOKEN for Socket Mode); see docs/slack.md"
         ]
     )
+
+
+class _QuietTokenNotice(logging.Filter):
+    """Drop Bolt's notice that a given client wins over ``SLACK_BOT_TOKEN`` (it is the same)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt.support_report")
+    if not any(isinstance(f, _QuietTokenNotice) for f in logger.filters):
+        logger.addFilter(_QuietTokenNotice())
+    return logger
 
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
@@ -143,6 +158,8 @@ def build_slack_bot(
     client = client or build_web_client(settings)
     secret = settings.slack_signing_secret
     bolt = AsyncApp(
+        name="support-report",
+        logger=_bolt_logger(),
         client=client,
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,
