@@ -193,6 +193,58 @@ def serve(ctx: click.Context, host: str, port: int | None) -> None:
     asyncio.run(serve_app(_app(ctx), host=host, port=port))
 
 
+@cli.command()
+@click.option("--full", is_flag=True, help="Read every issue and comment again, not only changes.")
+@click.option(
+    "--wait", "wait_", is_flag=True, help="When the rate limit runs out, wait for its reset."
+)
+@click.option(
+    "--throttle",
+    type=click.FloatRange(min=0),
+    default=0.25,
+    show_default=True,
+    help="Seconds between two requests; 0 sends them back to back.",
+)
+@click.option(
+    "--retry-backoff",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds before retrying a 5xx answer, doubled on each retry.",
+)
+@click.pass_context
+def sync(
+    ctx: click.Context, full: bool, wait_: bool, throttle: float, retry_backoff: float
+) -> None:
+    """Fetch the issues and comments of GITHUB_REPOS into the store.
+
+    Only what changed since the last sync is fetched. Exit status 3: the GitHub rate
+    limit stopped the sync early; what was fetched is kept and the next sync goes on.
+    """
+    from chatbot.core.errors import SourceUnavailable
+    from chatbot.sources.github import SyncOptions, sync_store
+    from chatbot.sources.github_progress import sync_progress
+
+    settings = _settings(ctx)
+    if not settings.github_repos:
+        raise ConfigError(["GITHUB_REPOS is empty; set it to owner/name[,owner/name...]"])
+    app = build_app(settings, demo=False)
+    options = SyncOptions(full=full, wait=wait_, throttle=throttle, backoff=retry_backoff)
+    try:
+        with sync_progress() as progress:
+            done = sync_store(settings, app.store, options=options, progress=progress)
+    except SourceUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
+    click.echo(done.summary())
+    for line in done.problems():
+        click.echo(line, err=True)
+    if done.stopped_until is not None:
+        ctx.exit(3)
+    if done.failed:
+        ctx.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user and config errors become one line and exit status 2."""
     try:
