@@ -768,7 +768,7 @@ class FakeGitHub:
         return self._filter_sort(items, query, default_sort="created", default_direction="desc")
 
     def _comment_list(self, repo: Repo, query: dict[str, str]) -> list[Any]:
-        items: list[dict[str, Any]] = [dict(c) for c in repo.comments.values()]
+        items: list[dict[str, Any]] = list(repo.comments.values())  # type: ignore[arg-type]
         return self._filter_sort(items, query, default_sort="created", default_direction="asc")
 
     def _filter_sort(
@@ -780,9 +780,9 @@ class FakeGitHub:
         default_direction: str,
     ) -> list[Any]:
         since = query.get("since")
-        if since:
-            start = parse_iso(since)
-            items = [i for i in items if parse_iso(i["updated_at"]) >= start]
+        if since:  # GitHub's time strings sort like the times they stand for
+            start = iso(parse_iso(since))
+            items = [i for i in items if i["updated_at"] >= start]
         sort = query.get("sort", default_sort)
         field_name = {"created": "created_at", "updated": "updated_at", "comments": "comments"}.get(
             sort, "created_at"
