@@ -27,6 +27,7 @@ import structlog
 from aiohttp import web
 
 from chatbot.delivery.slack.app import EVENTS_PATH, SlackBot, build_slack_bot
+from chatbot.delivery.slack.poster import ThreadFiles
 from chatbot.wiring import App
 
 log = structlog.get_logger(__name__)
@@ -205,9 +206,20 @@ async def serve_app(
     host: str = "0.0.0.0",  # noqa: S104
     port: int | None = None,
     grace: float = DEFAULT_GRACE,
+    thread_files: ThreadFiles | None = None,
 ) -> None:
-    """Build the Slack bot, serve until SIGTERM or SIGINT, shut down cleanly."""
-    runtime = Runtime(app=app_objects, slack=build_slack_bot(app_objects))
+    """Build the Slack bot, serve until SIGTERM or SIGINT, shut down cleanly.
+
+    Args:
+        app_objects: settings, store and service (:func:`chatbot.wiring.build_app`).
+        extensions: make the components to run beside Slack (scheduler, periodic sync).
+        host: the interface to listen on.
+        port: the port; ``None`` takes ``PORT`` from the settings.
+        grace: seconds to let answers in flight finish at shutdown.
+        thread_files: files to upload into each report's thread (the chart).
+    """
+    slack = build_slack_bot(app_objects, thread_files=thread_files)
+    runtime = Runtime(app=app_objects, slack=slack)
     if runtime.slack is None:
         log.warning(
             "slack_off", hint="set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN"

@@ -28,7 +28,7 @@ from chatbot.core.report import Report
 from chatbot.delivery.slack import ThreadFile, build_slack_bot, delivery_metadata, slack_mode
 from chatbot.server import Listening, Runtime, run_server
 from chatbot.wiring import App, build_app
-from tests.fakes.slack_api import BOT_USER_ID, TOKEN, Call, FakeSlack
+from tests.fakes.slack_api import APP_TOKEN, BOT_USER_ID, TOKEN, Call, FakeSlack, FakeSocketMode
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0REPORTS"
@@ -166,8 +166,12 @@ async def start_bot(
     session = aiohttp.ClientSession()
 
     async def start(
-        thread_files: Callable[[Report], Sequence[ThreadFile]] | None = None, **overrides: Any
+        thread_files: Callable[[Report], Sequence[ThreadFile]] | None = None,
+        socket_url: str | None = None,
+        **overrides: Any,
     ) -> Bot:
+        if socket_url is not None:
+            fake.socket_url = socket_url
         app = build_app(_settings(demo_db, fake, **overrides))
         runtime = Runtime(app=app, slack=build_slack_bot(app, thread_files=thread_files))
         ready: asyncio.Future[Listening] = asyncio.get_running_loop().create_future()
@@ -509,6 +513,53 @@ async def test_shutdown_lets_answers_in_flight_finish(start_bot: Callable[..., A
             break
         await asyncio.sleep(0.01)
     assert len(_posts(bot.fake, top_level=True)) == 1
+
+
+@pytest.mark.asyncio
+async def test_socket_mode_answers_a_slash_command(start_bot: Callable[..., Any]) -> None:
+    """With SLACK_APP_TOKEN the bot connects over Socket Mode, acks the envelope and posts."""
+    socket = FakeSocketMode()
+    try:
+        fake_url = await socket.start()
+        bot = await start_bot(slack_app_token=APP_TOKEN, socket_url=fake_url)
+        await asyncio.wait_for(socket.connected.wait(), 5)
+        await socket.send(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "team_id": "T0001",
+                    "channel_id": CHANNEL,
+                    "user_id": "U0ASKER",
+                    "command": "/support-report",
+                    "text": "yesterday",
+                    "response_url": bot.fake.response_url("r1"),
+                    "trigger_id": "1.2.3",
+                },
+            }
+        )
+        ack = await socket.wait_ack("env-1")
+        await bot.fake.wait_for("chat.postMessage", 2)
+        await bot.idle()
+    finally:
+        await socket.stop()
+    assert ack["payload"]["text"].startswith("Working on the report for")
+    open_call = bot.fake.calls("apps.connections.open")[0]
+    assert open_call.headers["authorization"] == f"Bearer {APP_TOKEN}"
+    assert _posts(bot.fake, top_level=True)[0].body["channel"] == CHANNEL
+
+
+@pytest.mark.asyncio
+async def test_refused_app_token_stops_start_up_with_a_clear_error(
+    demo_db: str, fake: FakeSlack
+) -> None:
+    """A Socket Mode token Slack refuses ends start-up with a ConfigError naming the variable."""
+    app = build_app(_settings(demo_db, fake, slack_app_token="xapp-wrong"))
+    runtime = Runtime(app=app, slack=build_slack_bot(app))
+    with pytest.raises(ConfigError, match=r"SLACK_APP_TOKEN.*invalid_auth"):
+        await run_server(runtime, host="127.0.0.1", port=0)
+    app.store.engine.dispose()
 
 
 def test_slack_mode_follows_the_tokens() -> None:

@@ -4,7 +4,8 @@ The bot reaches it the way a user points the bot anywhere: ``SLACK_API_URL`` (he
 ``fake.api_url``). It answers ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``,
 ``files.getUploadURLExternal``, the upload URL it hands out (pointing at itself),
 ``files.completeUploadExternal``, ``conversations.history`` (with ``metadata`` only when
-``include_all_metadata`` is set) and ``response_url`` endpoints (:meth:`FakeSlack.response_url`).
+``include_all_metadata`` is set), ``apps.connections.open`` (app token; hands out the URL of a
+:class:`FakeSocketMode`) and ``response_url`` endpoints (:meth:`FakeSlack.response_url`).
 
 Every request is recorded as a :class:`Call`. The bearer token is checked (``invalid_auth``
 otherwise), and :meth:`FakeSlack.fail` makes a method answer 429 with ``Retry-After``, a 5xx
@@ -23,7 +24,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from aiohttp import WSMsgType, web
+
 TOKEN = "xoxb-fake-token"
+APP_TOKEN = "xapp-fake-token"
 BOT_USER_ID = "UBOT"
 TEAM_ID = "T0001"
 
@@ -70,6 +74,9 @@ class FakeSlack:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.app_token = APP_TOKEN
+        #: What ``apps.connections.open`` hands out (set to a :class:`FakeSocketMode` URL).
+        self.socket_url = "ws://127.0.0.1:9/link"
         self.state = _State()
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -204,7 +211,8 @@ class FakeSlack:
             return
         method = path.removeprefix("/api/")
         self._record(method, body, headers)
-        if headers.get("authorization") != f"Bearer {self.token}":
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if headers.get("authorization") != f"Bearer {token}":
             self._json(request, {"ok": False, "error": "invalid_auth"})
             return
         failure = self._take_failure(method)
@@ -266,6 +274,8 @@ class FakeSlack:
                 "bot_id": "BBOT",
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
             return {"ok": True, "channel": body.get("channel"), "ts": self._post(body)}
         if method == "chat.postEphemeral":
@@ -343,3 +353,64 @@ class FakeSlack:
             request.send_header(name, value)
         request.end_headers()
         request.wfile.write(payload)
+
+
+class FakeSocketMode:
+    """A Socket Mode WebSocket endpoint in the test's loop: sends envelopes, records acks.
+
+    Slack's side of Socket Mode: on connect it says ``hello``; then it sends envelopes
+    (``slash_commands``, ``events_api``) and the app answers each with ``{"envelope_id", ...}``.
+    """
+
+    def __init__(self) -> None:
+        self.acks: list[dict[str, Any]] = []
+        self.connected = asyncio.Event()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        """Listen on 127.0.0.1 (a free port); return the ``wss`` URL to hand out."""
+        app = web.Application()
+        app.router.add_get("/link", self._connect)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = next(a[1] for a in self._runner.addresses if isinstance(a, tuple))
+        self.url = f"ws://127.0.0.1:{port}/link"
+        return self.url
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        for ws in self._sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _connect(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0001"}}
+        )
+        self.connected.set()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        return ws
+
+    async def send(self, envelope: dict[str, Any]) -> None:
+        """Send one envelope to the newest connection."""
+        await self._sockets[-1].send_json(envelope)
+
+    async def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The app's answer to ``envelope_id``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for ack in self.acks:
+                if ack.get("envelope_id") == envelope_id:
+                    return ack
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"no ack for envelope {envelope_id}")

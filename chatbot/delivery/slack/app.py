@@ -22,6 +22,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -125,8 +126,20 @@ class SlackBot:
     async def start(self) -> None:
         """Connect to Slack in Socket Mode (nothing to do in HTTP mode)."""
         if self.mode == "socket" and self._socket is None:
-            self._socket = AsyncSocketModeHandler(self.bolt, self.app_token)
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            if not self.app_token:
+                raise ConfigError(["SLACK_APP_TOKEN: needed for Socket Mode"])
+            # The SDK retries a refused connection forever; ask once ourselves so that a bad
+            # app token stops start-up with a clear message instead.
+            try:
+                await self.client.apps_connections_open(app_token=self.app_token)
+            except SlackApiError as exc:
+                code = exc.response.get("error", "error")
+                raise ConfigError(
+                    [f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({code})"]
+                ) from None
+            handler = AsyncSocketModeHandler(self.bolt, self.app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            self._socket = handler
             log.info("slack_connected", platform="slack", mode="socket")
 
     async def stop(self) -> None:
