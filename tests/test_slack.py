@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 import pytest_asyncio
+import structlog
 from slack_sdk.signature import SignatureVerifier
-from structlog.testing import capture_logs
+from structlog.testing import LogCapture, capture_logs
+from structlog.typing import EventDict
 
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError
@@ -190,6 +193,21 @@ async def start_bot(
     await session.close()
 
 
+@contextmanager
+def logs_with_context() -> Iterator[list[EventDict]]:
+    """Like ``capture_logs``, but with the contextvars (platform, channel, command) merged in."""
+    capture = LogCapture()
+    processors = structlog.get_config()["processors"]
+    saved = list(processors)
+    processors[:] = [structlog.contextvars.merge_contextvars, capture]
+    structlog.configure(processors=processors)
+    try:
+        yield capture.entries
+    finally:
+        processors[:] = saved
+        structlog.configure(processors=processors)
+
+
 def _posts(fake: FakeSlack, *, top_level: bool | None = None) -> list[Call]:
     calls = fake.calls("chat.postMessage")
     if top_level is None:
@@ -347,6 +365,40 @@ async def test_mention_without_a_period_gets_help_in_thread(
 
 
 @pytest.mark.asyncio
+async def test_private_mention_is_shown_only_to_its_author(start_bot: Callable[..., Any]) -> None:
+    """"yesterday, privately" shows the report to the author only, in the thread."""
+    bot = await start_bot()
+    await bot.mention("yesterday, privately please", ts="1700000400.000400")
+    shown = await bot.fake.wait_for("chat.postEphemeral", 2)
+    await bot.idle()
+    assert {c.body["user"] for c in shown} == {"U0ASKER"}
+    assert {c.body["thread_ts"] for c in shown} == {"1700000400.000400"}
+    assert _posts(bot.fake) == []
+
+
+@pytest.mark.asyncio
+async def test_mention_with_a_bad_period_says_why_in_thread(start_bot: Callable[..., Any]) -> None:
+    """"last 500 days" is answered in the thread with the limit, not silence."""
+    bot = await start_bot()
+    await bot.mention("report for the last 500 days", ts="1700000500.000500")
+    [reply] = await bot.fake.wait_for("chat.postMessage", 1)
+    await bot.idle()
+    assert reply.body["thread_ts"] == "1700000500.000500"
+    assert "N must be 1 to 366" in reply.body["text"]
+    assert len(_posts(bot.fake)) == 1
+
+
+@pytest.mark.asyncio
+async def test_url_verification_challenge_is_answered(start_bot: Callable[..., Any]) -> None:
+    """Slack's signed url_verification request (app setup) gets its challenge back."""
+    bot = await start_bot()
+    body = json.dumps({"token": "t", "challenge": "abc123", "type": "url_verification"})
+    status, answer, _ = await bot.send(body, "application/json")
+    assert status == 200
+    assert json.loads(answer) == {"challenge": "abc123"}
+
+
+@pytest.mark.asyncio
 async def test_event_retry_is_answered_once(start_bot: Callable[..., Any]) -> None:
     """Slack's retry of an event (X-Slack-Retry-Num) does not produce a second report."""
     bot = await start_bot()
@@ -459,7 +511,7 @@ async def test_unexpected_error_gets_an_apology_and_a_traceback(
         raise RuntimeError("chart renderer exploded")
 
     bot = await start_bot(thread_files=broken_chart)
-    with capture_logs() as logs:
+    with logs_with_context() as logs:
         await bot.slash("yesterday")
         [reply] = await bot.fake.wait_for("response_url", 1)
         await bot.idle()
@@ -467,6 +519,11 @@ async def test_unexpected_error_gets_an_apology_and_a_traceback(
     assert "exploded" not in reply.body["text"]
     [failure] = [e for e in logs if e["event"] == "slack_request_failed"]
     assert failure["exc_info"] is True
+    assert (failure["platform"], failure["channel"], failure["command"]) == (
+        "slack",
+        CHANNEL,
+        "/support-report",
+    )
 
 
 @pytest.mark.asyncio
