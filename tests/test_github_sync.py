@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 
 from chatbot.cli import main
@@ -17,6 +19,7 @@ from chatbot.core.errors import ConfigError, SourceUnavailable
 from chatbot.core.models import Ticket
 from chatbot.sources.demo import DEMO_META_KEY, load_demo
 from chatbot.sources.github import SyncOptions, SyncReport, sync_store
+from chatbot.sources.github_progress import sync_progress
 from chatbot.store import SQLAlchemyTicketStore
 from chatbot.store.tables import comments as comment_rows
 from chatbot.store.tables import tickets as ticket_rows
@@ -611,3 +614,19 @@ def test_cli_without_token_warns_about_60_requests(
     assert '"limit_per_hour": 60' in err
     assert "/60 left" in out
     assert all(r.authorization is None for r in fake.requests)
+
+
+def test_progress_bar_shows_on_a_terminal_only(
+    fake: FakeGitHub, store: SQLAlchemyTicketStore
+) -> None:
+    """On a terminal each repository's feeds get a bar; elsewhere nothing is drawn."""
+    terminal = io.StringIO()
+    with sync_progress(Console(file=terminal, force_terminal=True, width=100)) as progress:
+        assert progress is not None
+        sync_store(
+            settings_for(fake, SQL), store, options=SyncOptions(throttle=0), progress=progress
+        )
+    assert f"{SQL} issues" in terminal.getvalue()
+    assert f"{SQL} comments" in terminal.getvalue()
+    with sync_progress(Console(file=io.StringIO(), force_terminal=False)) as progress:
+        assert progress is None

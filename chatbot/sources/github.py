@@ -188,7 +188,8 @@ class PyGithubTransport:
             raise TransportError(type(exc).__name__) from None
         except AssertionError as exc:  # PyGithub's host check on Link URLs
             raise SourceUnavailable(
-                "GitHub", f"answered with a link to another host: {exc}"
+                "GitHub",
+                f"answered with a URL outside GITHUB_API_URL ({exc}); check GITHUB_API_URL",
             ) from None
         # PyGithub 2.x returns (headers, None) for 304 Not Modified and the parsed JSON
         # for 200; a 200 always has a body (a list or an object).

@@ -508,11 +508,7 @@ class GitHubSync:
             else:
                 page = self._save_comments(repo, items, state, result, cap)
             done += len(page.handled)
-            newest = max((moment for _, moment in page.handled), default=None)
-            if newest is not None:
-                state.seen.update((key, format_time(moment)) for key, moment in page.handled)
-                if state.cursor is None or newest > parse_time(state.cursor, "cursor"):
-                    state.cursor = format_time(newest)
+            newest = _remember(state, page)
             more = response.link("next")
             if page.deferred or more is None:
                 whole = next_url is None and not page.deferred
@@ -757,6 +753,16 @@ class GitHubSync:
 
 
 # -- small helpers ---------------------------------------------------------------------
+
+
+def _remember(state: FeedState, page: _Page) -> datetime | None:
+    """Mark a saved page's items as seen and move the cursor; returns the page's newest."""
+    newest = max((moment for _, moment in page.handled), default=None)
+    if newest is not None:
+        state.seen.update((key, format_time(moment)) for key, moment in page.handled)
+        if state.cursor is None or newest > parse_time(state.cursor, "cursor"):
+            state.cursor = format_time(newest)
+    return newest
 
 
 def _time_or_none(value: Any) -> datetime | None:
