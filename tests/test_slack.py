@@ -29,7 +29,7 @@ from chatbot.core.errors import ConfigError
 from chatbot.core.grammar import parse_period
 from chatbot.core.report import Report
 from chatbot.delivery.slack import ThreadFile, build_slack_bot, delivery_metadata, slack_mode
-from chatbot.server import Listening, Runtime, run_server
+from chatbot.server import Listening, Runtime, periodic, run_server
 from chatbot.wiring import App, build_app
 from tests.fakes.slack_api import APP_TOKEN, BOT_USER_ID, TOKEN, Call, FakeSlack, FakeSocketMode
 
@@ -617,6 +617,52 @@ async def test_refused_app_token_stops_start_up_with_a_clear_error(
     with pytest.raises(ConfigError, match=r"SLACK_APP_TOKEN.*invalid_auth"):
         await run_server(runtime, host="127.0.0.1", port=0)
     app.store.engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_extensions_run_beside_slack_until_shutdown(demo_db: str, fake: FakeSlack) -> None:
+    """Components from extensions start after the web server and stop, in reverse, at SIGTERM."""
+    events: list[str] = []
+
+    class Recorder:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def start(self) -> None:
+            events.append(f"start {self.name}")
+
+        async def stop(self) -> None:
+            events.append(f"stop {self.name}")
+
+    async def sync_once() -> None:
+        events.append("sync")
+
+    app = build_app(_settings(demo_db, fake))
+    runtime = Runtime(app=app, slack=build_slack_bot(app))
+    server = asyncio.create_task(
+        run_server(
+            runtime,
+            host="127.0.0.1",
+            port=0,
+            extensions=[
+                lambda rt: Recorder("scheduler"),
+                periodic("sync", sync_once, seconds=3600),
+                lambda rt: Recorder("discord"),
+            ],
+        )
+    )
+    while "sync" not in events or "start discord" not in events:
+        await asyncio.sleep(0.01)
+    runtime.stopping.set()
+    await asyncio.wait_for(server, 10)
+    app.store.engine.dispose()
+    assert [e for e in events if e != "sync"] == [
+        "start scheduler",
+        "start discord",
+        "stop discord",
+        "stop scheduler",
+    ]
+    assert events.count("sync") == 1
 
 
 def test_slack_mode_follows_the_tokens() -> None:
