@@ -32,6 +32,13 @@ BOT_USER_ID = "UBOT"
 TEAM_ID = "T0001"
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops bursts of connections (the kernel retries a
+    # dropped SYN after a second), which would time the fake instead of the bot.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass(frozen=True, kw_only=True)
 class Call:
     """One request the fake received."""
@@ -79,8 +86,7 @@ class FakeSlack:
         self.socket_url = "ws://127.0.0.1:9/link"
         self.state = _State()
         self._ts = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------
