@@ -19,6 +19,7 @@ from chatbot.core.service import utc_now
 from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
+from chatbot.schedules import load_schedules
 from chatbot.sources.demo import DEMO_META_KEY, load_demo
 from chatbot.sources.jsonl_import import import_file
 from chatbot.wiring import App, build_app
@@ -185,12 +186,62 @@ def info(ctx: click.Context) -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on [default: PORT, 3000].")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int | None) -> None:
-    """Run the bot: Slack (HTTP on /slack/events or Socket Mode) and /healthz, until SIGTERM."""
+    """Run the bot until SIGTERM: Slack (HTTP on /slack/events or Socket Mode), /healthz,
+    the scheduled posts of CHATBOT_CONFIG, and a periodic GitHub sync when GITHUB_REPOS is set.
+    """
     import asyncio
 
+    from chatbot.scheduler import serve_extensions
     from chatbot.server import serve_app
 
-    asyncio.run(serve_app(_app(ctx), host=host, port=port))
+    settings = _settings(ctx)
+    configure_logging(settings.log_level or "info", settings.log_format)
+    app = _app(ctx)
+    extensions = serve_extensions(app, load_schedules(settings.chatbot_config, utc_now()))
+    asyncio.run(serve_app(app, host=host, port=port, extensions=extensions))
+
+
+@cli.command()
+@click.pass_context
+def schedules(ctx: click.Context) -> None:
+    """List the schedules of CHATBOT_CONFIG with their next fire times."""
+    settings = _settings(ctx)
+    now = utc_now()
+    found = load_schedules(settings.chatbot_config, now)
+    if not found:
+        click.echo(f"no schedules: {settings.chatbot_config} has none or does not exist")
+        return
+    for schedule in found:
+        upcoming = schedule.next_fire_time(now)
+        when = upcoming.astimezone(schedule.trigger.timezone) if upcoming else None
+        click.echo(
+            f"{schedule.name}: '{schedule.cron}' {schedule.timezone}, period {schedule.period},"
+            f" to {', '.join(str(t) for t in schedule.targets)};"
+            f" next {when.isoformat() if when else 'never'}"
+        )
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 10_000), default=30, show_default=True)
+@click.option("--schedule", "schedule_name", default=None, help="Only this schedule.")
+@click.pass_context
+def deliveries(ctx: click.Context, limit: int, schedule_name: str | None) -> None:
+    """Show the delivery log of scheduled posts, newest first."""
+    from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+
+    app = build_app(_settings(ctx), demo=False)
+    log_ = SQLAlchemyDeliveryLog(app.store.engine)
+    rows = log_.recent(limit, schedule_name)
+    counts = log_.counts()
+    click.echo(
+        ", ".join(f"{status} {counts[status]}" for status in sorted(counts)) or "no deliveries"
+    )
+    for row in rows:
+        extra = row.message_id if row.status == "posted" else (row.error or "")
+        click.echo(
+            f"{row.fire_time:%Y-%m-%d %H:%M:%S}Z  {row.status:<8} {row.schedule} -> {row.target}"
+            f"  attempts {row.attempts}  {extra}".rstrip()
+        )
 
 
 @cli.command()

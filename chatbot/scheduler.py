@@ -25,8 +25,11 @@ from chatbot.core.deliveries import Delivery, Status
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.ports import ReportPoster
 from chatbot.core.service import ReportService, utc_now
+from chatbot.delivery.slack.scheduled import SlackReportPoster
 from chatbot.schedules import Schedule, parse_target
+from chatbot.server import Component, Extension, Runtime, periodic
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+from chatbot.wiring import App
 
 log = structlog.get_logger(__name__)
 
@@ -196,3 +199,66 @@ def start_scheduler(runner: DeliveryRunner) -> AsyncIOScheduler:
     )
     scheduler.start()
     return scheduler
+
+
+class SchedulerComponent:
+    """The scheduler as a component of ``chatbot serve``: starts and stops with it."""
+
+    name = "scheduler"
+
+    def __init__(self, runner: DeliveryRunner) -> None:
+        self.runner = runner
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def start(self) -> None:
+        """Start ticking."""
+        self._scheduler = start_scheduler(self.runner)
+        log.info(
+            "scheduler_started",
+            schedules=sorted(self.runner.schedules),
+            worker=self.runner.worker,
+            platforms=sorted(self.runner.posters),
+        )
+
+    async def stop(self) -> None:
+        """Stop ticking; a delivery in progress keeps its lease and is finished or taken over."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+
+def serve_extensions(app: App, schedules: Sequence[Schedule]) -> list[Extension]:
+    """What ``chatbot serve`` runs beside Slack: the scheduler, and the periodic GitHub sync."""
+    settings = app.settings
+    extensions: list[Extension] = []
+    if schedules:
+
+        def scheduler(runtime: Runtime) -> Component:
+            posters: dict[str, ReportPoster] = {}
+            if runtime.slack is not None:
+                posters["slack"] = SlackReportPoster(runtime.slack.poster)
+            runner = DeliveryRunner(
+                deliveries=SQLAlchemyDeliveryLog(app.store.engine),
+                service=app.service,
+                schedules=schedules,
+                posters=posters,
+                options=RunnerOptions(
+                    lease=timedelta(seconds=settings.delivery_lease_seconds),
+                    catch_up=timedelta(minutes=settings.catch_up_minutes),
+                    tick=timedelta(seconds=settings.scheduler_tick_seconds),
+                ),
+            )
+            return SchedulerComponent(runner)
+
+        extensions.append(scheduler)
+    if settings.github_repos:
+        from chatbot.sources.github import sync_store
+
+        async def sync() -> None:
+            report = await asyncio.to_thread(sync_store, settings, app.store)
+            log.info("github_synced", summary=report.summary())
+
+        extensions.append(
+            periodic("github-sync", sync, seconds=settings.sync_interval_minutes * 60)
+        )
+    return extensions

@@ -73,6 +73,9 @@ class _State:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    channels: dict[str, str] = field(
+        default_factory=lambda: {"support": "C0SUPPORT", "general": "C0GENERAL"}
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -86,6 +89,7 @@ class FakeSlack:
         self.socket_url = "ws://127.0.0.1:9/link"
         self.state = _State()
         self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -296,10 +300,17 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in items]}
         if method == "conversations.history":
             return self._history(body)
+        if method == "conversations.list":
+            with self.state.lock:
+                named = sorted(self.state.channels.items())
+            channels = [{"id": cid, "name": name, "is_member": True} for name, cid in named]
+            return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": False, "error": "unknown_method"}
 
     def _post(self, body: dict[str, Any]) -> str:
-        ts = f"1700000000.{next(self._ts):06d}"
+        with self.state.lock:  # real time, as Slack's ts are, and unique per message
+            self._last_ts = max(time.time(), self._last_ts + 1e-6)
+            ts = f"{self._last_ts:.6f}"
         message: dict[str, Any] = {
             "type": "message",
             "ts": ts,

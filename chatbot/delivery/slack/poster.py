@@ -27,7 +27,7 @@ from chatbot.render.slack_blocks import MessagePayload, render_slack_report
 
 log = structlog.get_logger(__name__)
 
-METADATA_EVENT_TYPE = "support_report_posted"
+METADATA_EVENT_TYPE = "support_report"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,7 +87,7 @@ class SlackPoster:
         self.client = client
         self.thread_files = thread_files or _no_files
 
-    async def _send(
+    async def send_message(
         self,
         channel: str,
         payload: MessagePayload,
@@ -95,6 +95,7 @@ class SlackPoster:
         thread_ts: str | None = None,
         metadata: MessageMetadata | None = None,
     ) -> str:
+        """Post one rendered message (``chat.postMessage``); returns its ``ts``."""
         response = await self.client.chat_postMessage(
             channel=channel,
             text=payload["text"],
@@ -120,9 +121,13 @@ class SlackPoster:
         refuses; the thread replies and files are sent only after the main message went out.
         """
         rendered = render_slack_report(report)
-        ts = await self._send(channel, rendered["main"], thread_ts=thread_ts, metadata=metadata)
+        ts = await self.send_message(
+            channel, rendered["main"], thread_ts=thread_ts, metadata=metadata
+        )
         root = thread_ts or ts
-        replies = [await self._send(channel, reply, thread_ts=root) for reply in rendered["thread"]]
+        replies = [
+            await self.send_message(channel, reply, thread_ts=root) for reply in rendered["thread"]
+        ]
         files = [await self._upload(channel, root, f) for f in self.thread_files(report)]
         log.info(
             "slack_report_posted",

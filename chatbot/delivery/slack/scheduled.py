@@ -1,0 +1,115 @@
+"""Scheduled Slack posts: the :class:`~chatbot.core.ports.ReportPoster` for the delivery runner.
+
+The rendered message (main message and thread replies, Block Kit JSON) is what the delivery
+log keeps on its row, so a retry posts exactly what the first attempt would have. The main
+message carries the delivery key in Slack message metadata::
+
+    {"event_type": "support_report", "event_payload": {"delivery_key": "<key>"}}
+
+so that a retry can read the channel's history and find a post that went through before the
+replica that sent it could record it. ``#name`` targets are resolved to channel ids once
+(``conversations.list``), because history can only be read by id.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import structlog
+from slack_sdk.errors import SlackApiError
+
+from chatbot.core.errors import DeliveryFailed
+from chatbot.core.report import Report
+from chatbot.delivery.slack.errors import describe_slack_error
+from chatbot.delivery.slack.poster import SlackPoster, delivery_metadata
+from chatbot.render.slack_blocks import SlackReport, render_slack_report
+
+log = structlog.get_logger(__name__)
+
+
+class SlackReportPoster:
+    """Posts scheduled reports to Slack channels, tagged for exactly-once delivery."""
+
+    platform = "slack"
+
+    def __init__(self, poster: SlackPoster) -> None:
+        self.poster = poster
+        self._channel_ids: dict[str, str] = {}
+
+    def render(self, report: Report) -> str:
+        """The main message and thread replies as JSON, kept on the delivery row."""
+        return json.dumps(render_slack_report(report), ensure_ascii=False)
+
+    async def channel_id(self, channel: str) -> str:
+        """``C0123ABCD`` as it is; ``#support`` looked up once by name."""
+        if not channel.startswith("#"):
+            return channel
+        name = channel[1:]
+        if name not in self._channel_ids:
+            cursor: str | None = None
+            while True:
+                response = await self.poster.client.conversations_list(
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=1000,
+                    cursor=cursor,
+                )
+                for item in response.get("channels") or []:
+                    self._channel_ids[str(item.get("name"))] = str(item.get("id"))
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+                if name in self._channel_ids or not cursor:
+                    break
+        if name not in self._channel_ids:
+            raise DeliveryFailed(
+                f"slack:{channel}",
+                f"no channel named {channel} that the bot can see; invite it or use the channel id",
+                permanent=True,
+            )
+        return self._channel_ids[name]
+
+    async def find_posted(self, channel: str, key: str, since: datetime) -> str | None:
+        """``<channel id>/<ts>`` of an earlier post carrying ``key``, from the channel's history."""
+        try:
+            target = await self.channel_id(channel)
+            ts = await self.poster.find_delivery(target, key, oldest=f"{since.timestamp():.6f}")
+            return f"{target}/{ts}" if ts else None
+        except SlackApiError as exc:
+            raise _failure(channel, exc) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryFailed(f"slack:{channel}", type(exc).__name__, permanent=False) from None
+
+    async def post(self, channel: str, payload: str, key: str) -> str:
+        """Post the stored message and its thread; returns ``<channel id>/<ts>``."""
+        rendered: SlackReport = json.loads(payload)
+        try:
+            target = await self.channel_id(channel)
+            metadata = delivery_metadata(key)
+            ts = await self.poster.send_message(target, rendered["main"], metadata=metadata)
+        except SlackApiError as exc:
+            raise _failure(channel, exc) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryFailed(f"slack:{channel}", type(exc).__name__, permanent=False) from None
+        # The report is out once its main message is; a lost detail reply is logged, not
+        # retried, since a retry would find the main message and stop there anyway.
+        for reply in rendered["thread"]:
+            try:
+                await self.poster.send_message(target, reply, thread_ts=ts)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("slack_thread_reply_failed", channel=target, error=type(exc).__name__)
+                break
+        return f"{target}/{ts}"
+
+
+def _failure(channel: str, exc: SlackApiError) -> DeliveryFailed:
+    problem = describe_slack_error(exc)
+    headers: Any = getattr(exc.response, "headers", None) or {}
+    retry_after = headers.get("Retry-After") or headers.get("retry-after")
+    return DeliveryFailed(
+        f"slack:{channel}",
+        problem.code if problem.code != "http_error" else f"HTTP {problem.status}",
+        permanent=problem.permanent,
+        retry_after=float(retry_after) if retry_after else None,
+    )

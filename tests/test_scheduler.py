@@ -1,0 +1,237 @@
+"""Scheduled posts through the real Slack client and the fake Slack API, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+
+from chatbot.config import load_settings
+from chatbot.core.service import ReportService
+from chatbot.delivery.slack import build_slack_bot
+from chatbot.delivery.slack.scheduled import SlackReportPoster
+from chatbot.scheduler import DeliveryRunner, RunnerOptions
+from chatbot.schedules import parse_schedules
+from chatbot.store import SQLAlchemyTicketStore
+from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+from chatbot.wiring import build_app
+from tests.factories import TEAM, comment, ticket
+from tests.fakes.slack_api import TOKEN, FakeSlack
+
+SCHEDULES = """
+[[schedules]]
+name = "hourly"
+cron = "0 * * * *"
+period = "yesterday"
+targets = ["slack:#support", "slack:C0OTHER"]
+"""
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def poster(fake: FakeSlack, db_url: str) -> AsyncIterator[SlackReportPoster]:
+    """The Slack poster as `chatbot serve` builds it, pointed at the fake."""
+    settings = load_settings(
+        None,
+        database_url=db_url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret="s",
+        slack_api_url=fake.api_url,
+    )
+    bot = build_slack_bot(build_app(settings, demo=False))
+    assert bot is not None
+    yield SlackReportPoster(bot.poster)
+
+
+def runner_for(
+    store: SQLAlchemyTicketStore,
+    poster: SlackReportPoster,
+    clock: Clock,
+    worker: str = "w1",
+    text: str = SCHEDULES,
+    **options: object,
+) -> DeliveryRunner:
+    store.save_tickets(
+        [
+            ticket(
+                1,
+                (START - timedelta(days=1)).strftime("%Y-%m-%d %H:%M"),
+                comments=(comment((START - timedelta(hours=20)).strftime("%Y-%m-%d %H:%M"), TEAM),),
+            ),
+        ]
+    )
+    return DeliveryRunner(
+        deliveries=SQLAlchemyDeliveryLog(store.engine),
+        service=ReportService(store, clock=clock),
+        schedules=parse_schedules(text, clock.now),
+        posters={"slack": poster},
+        options=RunnerOptions(lease=timedelta(seconds=30), **options),  # type: ignore[arg-type]
+        worker=worker,
+        clock=clock,
+    )
+
+
+def keys_posted(fake: FakeSlack) -> list[str]:
+    """The delivery keys of every main message that reached a channel of the fake."""
+    keys = []
+    with fake.state.lock:
+        messages = [m for channel in fake.state.messages.values() for m in channel]
+    for message in messages:
+        metadata = message.get("metadata")
+        if metadata:
+            assert metadata["event_type"] == "support_report"
+            keys.append(metadata["event_payload"]["delivery_key"])
+    return keys
+
+
+async def test_posts_each_firing_once_with_its_key(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """A due firing goes to every target once, tagged with its key; later ticks add nothing."""
+    clock = Clock(START)
+    runner = runner_for(store, poster, clock)
+    await runner.run_once()  # a new schedule starts now
+    clock.now = START + timedelta(hours=1, seconds=1)
+    await runner.run_once()
+    await runner.run_once()
+    fire = (START + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert sorted(keys_posted(fake)) == [
+        f"hourly/slack:#support/{fire}",
+        f"hourly/slack:C0OTHER/{fire}",
+    ]
+    channels = {c.body["channel"] for c in fake.calls("chat.postMessage")}
+    assert channels == {"C0SUPPORT", "C0OTHER"}  # #support resolved to its id
+    assert {d.status for d in runner.deliveries.all()} == {"posted"}
+
+
+async def test_retry_finds_a_post_that_went_through(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """A replica that died between posting and recording it is not followed by a second post."""
+    clock = Clock(START)
+    dying = runner_for(store, poster, clock, worker="dying")
+    await dying.run_once()
+    clock.now = START + timedelta(hours=1, seconds=1)
+    dying.plan(clock.now)
+    for delivery in dying.deliveries.claim("dying", clock.now, timedelta(seconds=30)):
+        payload = poster.render(
+            dying.service.build_report(dying.schedules["hourly"].period_at(delivery.fire_time))
+        )
+        await poster.post(delivery.target.split(":", 1)[1], payload, delivery.key)
+        # ... and the process is killed here, before mark_posted
+    assert len(keys_posted(fake)) == 2
+    clock.now += timedelta(seconds=31)  # the lease runs out
+    survivor = runner_for(store, poster, clock, worker="survivor")
+    taken = await survivor.run_once()
+    assert [d.attempts for d in taken] == [2, 2]
+    assert len(keys_posted(fake)) == 2
+    assert fake.calls("conversations.history")
+    rows = survivor.deliveries.all()
+    assert {r.status for r in rows} == {"posted"}
+    assert all(r.message_id and r.message_id.split("/")[1] for r in rows)
+
+
+async def test_rate_limit_waits_and_posts_once(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """A 429 with Retry-After is waited out and the report still goes out once."""
+    clock = Clock(START)
+    runner = runner_for(store, poster, clock)
+    await runner.run_once()
+    fake.fail("chat.postMessage", status=429, retry_after=1)
+    clock.now = START + timedelta(hours=1, seconds=1)
+    await runner.run_once()
+    assert len(keys_posted(fake)) == 2
+    assert {d.status for d in runner.deliveries.all()} == {"posted"}
+
+
+async def test_server_error_backs_off_then_posts(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """A 5xx sends the row back with a back-off; the next try checks the channel, then posts."""
+    clock = Clock(START)
+    runner = runner_for(store, poster, clock, backoff=timedelta(seconds=10))
+    await runner.run_once()
+    fake.fail("chat.postMessage", status=503, times=1)
+    clock.now = START + timedelta(hours=1, seconds=1)
+    await runner.run_once()
+    statuses = sorted(d.status for d in runner.deliveries.all())
+    assert statuses == ["pending", "posted"]
+    [waiting] = [d for d in runner.deliveries.all() if d.status == "pending"]
+    assert waiting.error == "HTTP 503"
+    clock.now += timedelta(seconds=5)
+    await runner.run_once()
+    assert [d.status for d in runner.deliveries.all()].count("pending") == 1  # still backing off
+    clock.now += timedelta(seconds=6)
+    await runner.run_once()
+    assert {d.status for d in runner.deliveries.all()} == {"posted"}
+    assert len(keys_posted(fake)) == 2
+
+
+async def test_permanent_error_is_recorded(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """channel_not_found marks the row failed with the reason, and it is not retried."""
+    clock = Clock(START)
+    runner = runner_for(store, poster, clock)
+    await runner.run_once()
+    fake.fail("chat.postMessage", error="channel_not_found", times=1)
+    clock.now = START + timedelta(hours=1, seconds=1)
+    await runner.run_once()
+    clock.now += timedelta(hours=0, minutes=5)
+    await runner.run_once()
+    failed = [d for d in runner.deliveries.all() if d.status == "failed"]
+    assert [d.error for d in failed] == ["channel_not_found"]
+    assert len(keys_posted(fake)) == 1
+
+
+async def test_catch_up_after_downtime(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """Firings missed while down are posted within the catch-up window; older ones are skipped."""
+    text = SCHEDULES.replace(
+        'targets = ["slack:#support", "slack:C0OTHER"]', 'targets = ["slack:C0OTHER"]'
+    )
+    clock = Clock(START - timedelta(hours=10))
+    runner = runner_for(store, poster, clock, text=text, catch_up=timedelta(hours=2, minutes=30))
+    await runner.run_once()  # last seen ten hours before START
+    clock.now = START + timedelta(minutes=1)  # every replica was down since
+    await runner.run_once()
+    rows = runner.deliveries.all()
+    assert [r.status for r in rows] == ["skipped"] * 7 + ["posted"] * 3
+    assert len(keys_posted(fake)) == 3
+
+
+async def test_removed_schedule_fails_clearly(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """A planned post whose schedule left the config fails with that reason, not silently."""
+    clock = Clock(START)
+    runner = runner_for(store, poster, clock)
+    await runner.run_once()
+    clock.now = START + timedelta(hours=1, seconds=1)
+    runner.plan(clock.now)
+    runner.schedules.clear()
+    await runner.run_once()
+    assert {d.error for d in runner.deliveries.all()} == {
+        "schedule 'hourly' is no longer configured"
+    }
+    assert keys_posted(fake) == []
