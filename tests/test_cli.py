@@ -7,18 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run `chatbot ARGS` in-process; returns exit status, stdout and stderr."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_runner import run_cli as run
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ import pytest
 from rich.console import Console
 from sqlalchemy import func, select
 
-from chatbot.cli import main
 from chatbot.config import Settings
 from chatbot.core.errors import ConfigError, SourceUnavailable
 from chatbot.core.models import Ticket
@@ -23,6 +22,7 @@ from chatbot.sources.github_progress import sync_progress
 from chatbot.store import SQLAlchemyTicketStore
 from chatbot.store.tables import comments as comment_rows
 from chatbot.store.tables import tickets as ticket_rows
+from tests.cli_runner import run_cli
 from tests.fakes.github_api import FakeGitHub, parse_iso
 
 TOKEN = "ghp_test_token_never_printed"
@@ -510,17 +510,6 @@ class _NeverUsedStore:
 
 
 # -- the command -----------------------------------------------------------------------------
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """`chatbot ARGS` in-process: exit status, stdout, stderr."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 
 from chatbot.core.report import Figures, Report, TicketRef
-from chatbot.render.text import delta, hours, md_inline
+from chatbot.render.summary import summary_figures
+from chatbot.render.text import md_inline
 
 MAX_LABEL_ROWS = 15
 MAX_FIELD_ROWS = 8
@@ -31,40 +32,16 @@ def _linkify(text: str, refs: Sequence[TicketRef], multi_repo: bool) -> str:
     return re.sub(r"(?<![\w/])#(\d+)", link, md_inline(text))
 
 
-def _figure_line(name: str, now: int, before: int | None) -> str:
-    change = delta(now, before)
-    trend = f" (previous period: {before}, {change})" if before is not None else ""
-    return f"- **{name}:** {now}{trend}"
-
-
-def _duration_line(name: str, now: float | None, before: float | None, note: str) -> str:
-    trend = f" (previous period: {hours(before)})" if before is not None else ""
-    return f"- **{name}:** {hours(now)}{note}{trend}"
-
-
 def summary_lines(figures: Figures, previous: Figures | None) -> list[str]:
     """The Summary section's bullet lines."""
-    prev = previous
-    return [
-        _figure_line("Received", figures.received, prev.received if prev else None),
-        _figure_line("Resolved", figures.resolved, prev.resolved if prev else None),
-        _figure_line(
-            "Still open (of those received)", figures.still_open, prev.still_open if prev else None
-        ),
-        _figure_line("Open backlog at period end", figures.backlog, prev.backlog if prev else None),
-        _duration_line(
-            "Median first response",
-            figures.median_first_response_hours,
-            prev.median_first_response_hours if prev else None,
-            f" ({figures.answered} of {figures.received} new tickets answered)",
-        ),
-        _duration_line(
-            "Median resolution",
-            figures.median_resolution_hours,
-            prev.median_resolution_hours if prev else None,
-            "",
-        ),
-    ]
+    lines = []
+    for figure in summary_figures(figures, previous):
+        trend = ""
+        if figure["previous"] is not None:
+            change = f", {figure['change']}" if figure["change"] else ""
+            trend = f" (previous period: {figure['previous']}{change})"
+        lines.append(f"- **{figure['name']}:** {figure['value']}{trend}")
+    return lines
 
 
 def render_markdown(report: Report) -> str:

@@ -20,8 +20,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal, NotRequired, TypedDict
 
-from chatbot.core.report import Activity, Breakdown, Figures, Recommendation, Report, TicketRef
-from chatbot.render.text import delta, hours, one_line
+from chatbot.core.report import Activity, Breakdown, Recommendation, Report, TicketRef
+from chatbot.render.summary import SummaryFigure, summary_figures
+from chatbot.render.text import one_line
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -256,57 +257,6 @@ def fit_message(text: str, blocks: Sequence[Block]) -> MessagePayload:
 
 # ---------------------------------------------------------------------------------------
 # Summary
-
-
-class SummaryFigure(TypedDict):
-    """One summary figure as every rendering words it."""
-
-    name: str
-    value: str
-    previous: str | None
-    change: str | None
-
-
-def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryFigure]:
-    """The six summary figures, in the words and numbers of the Markdown summary."""
-    prev = previous
-
-    def count(name: str, now: int, before: int | None) -> SummaryFigure:
-        return {
-            "name": name,
-            "value": str(now),
-            "previous": None if before is None else str(before),
-            "change": None if before is None else delta(now, before),
-        }
-
-    def duration(name: str, now: float | None, before: float | None, note: str) -> SummaryFigure:
-        return {
-            "name": name,
-            "value": hours(now) + note,
-            "previous": None if prev is None else hours(before),
-            "change": None,
-        }
-
-    return [
-        count("Received", figures.received, prev.received if prev else None),
-        count("Resolved", figures.resolved, prev.resolved if prev else None),
-        count(
-            "Still open (of those received)", figures.still_open, prev.still_open if prev else None
-        ),
-        count("Open backlog at period end", figures.backlog, prev.backlog if prev else None),
-        duration(
-            "Median first response",
-            figures.median_first_response_hours,
-            prev.median_first_response_hours if prev else None,
-            f" ({figures.answered} of {figures.received} new tickets answered)",
-        ),
-        duration(
-            "Median resolution",
-            figures.median_resolution_hours,
-            prev.median_resolution_hours if prev else None,
-            "",
-        ),
-    ]
 
 
 def _summary_field(figure: SummaryFigure) -> Mrkdwn:
