@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,8 @@ from chatbot.core.grammar import parse_period
 from chatbot.core.report import Report
 from chatbot.delivery.slack import ThreadFile, build_slack_bot, delivery_metadata, slack_mode
 from chatbot.server import Listening, Runtime, periodic, run_server
+from chatbot.store import make_engine
+from chatbot.store.events import SQLAlchemySeenEvents
 from chatbot.wiring import App, build_app
 from tests.fakes.slack_api import APP_TOKEN, BOT_USER_ID, TOKEN, Call, FakeSlack, FakeSocketMode
 
@@ -167,6 +170,9 @@ async def start_bot(
     """Start the server on a free port; stopped (cleanly) at the end of the test."""
     running: list[tuple[asyncio.Task[None], Runtime]] = []
     session = aiohttp.ClientSession()
+    seen = SQLAlchemySeenEvents(make_engine(demo_db))
+    seen.forget_before(datetime.now(UTC) + timedelta(days=1))  # each test starts unseen
+    seen.engine.dispose()
 
     async def start(
         thread_files: Callable[[Report], Sequence[ThreadFile]] | None = None,
@@ -426,6 +432,25 @@ async def test_duplicate_event_id_is_answered_once(start_bot: Callable[..., Any]
     await bot.idle()
     headers = [p for p in _posts(bot.fake) if p.blocks and p.blocks[0]["type"] == "header"]
     assert len(headers) == 1
+
+
+@pytest.mark.asyncio
+async def test_retry_to_another_replica_is_not_answered_again(
+    start_bot: Callable[..., Any],
+) -> None:
+    """An event answered by one replica and retried to another is answered once."""
+    first, second = await start_bot(), await start_bot()
+    await first.mention("yesterday", event_id="EvMOVED")
+    await first.fake.wait_for("chat.postMessage", 2)
+    await first.idle()
+    status, _, headers = await second.mention(
+        "yesterday", event_id="EvMOVED", headers={"X-Slack-Retry-Num": "1"}
+    )
+    await second.idle()
+    assert status == 200
+    assert headers.get("x-slack-no-retry") == "1"
+    answers = [p for p in _posts(first.fake) if p.blocks and p.blocks[0]["type"] == "header"]
+    assert len(answers) == 1
 
 
 @pytest.mark.asyncio

@@ -139,3 +139,11 @@ deliveries = Table(
     UniqueConstraint("schedule", "target", "fire_time"),
     Index("ix_deliveries_status_fire_time", "status", "fire_time"),
 )
+
+seen_events = Table(
+    "seen_events",
+    metadata,
+    Column("event_id", String(200), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Index("ix_seen_events_seen_at", "seen_at"),
+)

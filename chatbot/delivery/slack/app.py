@@ -36,6 +36,7 @@ from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.inflight import Inflight
 from chatbot.delivery.slack.middleware import RecentEvents, drop_duplicate_events
 from chatbot.delivery.slack.poster import SlackPoster, ThreadFiles
+from chatbot.store.events import SQLAlchemySeenEvents
 from chatbot.wiring import App
 
 log = structlog.get_logger(__name__)
@@ -178,7 +179,8 @@ def build_slack_bot(
         process_before_response=False,
         user_facing_authorize_error_message=AUTHORIZE_FAILED,
     )
-    bolt.use(drop_duplicate_events(RecentEvents(recent_events)))
+    shared = SQLAlchemySeenEvents(app_objects.store.engine)
+    bolt.use(drop_duplicate_events(RecentEvents(recent_events), shared))
     poster = SlackPoster(client, thread_files=thread_files)
     deps = SlackDeps(service=app_objects.service, poster=poster)
     listeners.register(bolt, deps)

@@ -3,15 +3,17 @@
 Slack re-sends an event (``X-Slack-Retry-Num``) when it did not see a 2xx within 3 s, and
 may deliver one event twice. Each ``event_id`` is answered once: the first delivery runs
 the listeners, every later one gets ``200`` with ``X-Slack-No-Retry: 1`` and nothing else.
-The memory is per process (a bounded LRU); several replicas would need a shared one (a
-unique ``event_id`` row in the database, or Redis ``SET NX EX``), see ``docs/slack.md``.
+A bounded LRU answers repeats within one process at no cost; with a shared memory (the
+``seen_events`` table of the store) an event retried to another replica is dropped there too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import structlog
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -50,14 +52,29 @@ def _header(request: AsyncBoltRequest, name: str) -> str | None:
     return values[0] if values else None
 
 
-def drop_duplicate_events(recent: RecentEvents) -> Middleware:
-    """A global middleware that lets each ``event_id`` through once."""
+class SharedEvents(Protocol):
+    """Event ids seen by any replica (``chatbot.store.events.SQLAlchemySeenEvents``)."""
+
+    def first_time(self, event_id: str, now: datetime) -> bool:
+        """True for the one caller that records ``event_id`` first."""
+        ...
+
+
+def drop_duplicate_events(recent: RecentEvents, shared: SharedEvents | None = None) -> Middleware:
+    """A global middleware that lets each ``event_id`` through once, across replicas if shared."""
+
+    async def first_time(event_id: str) -> bool:
+        if not recent.first_time(event_id):
+            return False
+        if shared is None:
+            return True
+        return await asyncio.to_thread(shared.first_time, event_id, datetime.now(UTC))
 
     async def drop_duplicates(
         body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not recent.first_time(event_id):
+        if isinstance(event_id, str) and not await first_time(event_id):
             log.info(
                 "slack_event_duplicate",
                 platform="slack",
