@@ -3,13 +3,17 @@
 The bot reaches it the way a user points the bot anywhere: ``SLACK_API_URL`` (here
 ``fake.api_url``). It answers ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``,
 ``files.getUploadURLExternal``, the upload URL it hands out (pointing at itself),
-``files.completeUploadExternal``, ``conversations.history`` (with ``metadata`` only when
-``include_all_metadata`` is set), ``apps.connections.open`` (app token; hands out the URL of a
-:class:`FakeSocketMode`) and ``response_url`` endpoints (:meth:`FakeSlack.response_url`).
+``files.completeUploadExternal``, ``conversations.history`` (top-level messages only, newest
+first, paged by ``cursor``; with ``metadata`` only when ``include_all_metadata`` is set),
+``apps.connections.open`` (app token; hands out the URL of a :class:`FakeSocketMode`) and
+``response_url`` endpoints (:meth:`FakeSlack.response_url`).
 
 Every request is recorded as a :class:`Call`. The bearer token is checked (``invalid_auth``
-otherwise), and :meth:`FakeSlack.fail` makes a method answer 429 with ``Retry-After``, a 5xx
-status, or ``{"ok": false, "error": ...}`` a given number of times.
+otherwise; ``tokens`` lists every bot token accepted, so that each of several bot processes
+can have its own), and :meth:`FakeSlack.fail` makes a method answer 429 with ``Retry-After``,
+a 5xx status, or ``{"ok": false, "error": ...}`` a given number of times. ``on_message`` is
+called with each ``chat.postMessage`` call once the message is stored and before it is
+answered (a test may kill the sender there: posted, but never told so).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -84,7 +89,11 @@ class FakeSlack:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        #: Every bot token accepted (add more for several bot processes).
+        self.tokens = {token}
         self.app_token = APP_TOKEN
+        #: Called with each ``chat.postMessage`` once stored, before the answer is sent.
+        self.on_message: Callable[[Call], None] | None = None
         #: What ``apps.connections.open`` hands out (set to a :class:`FakeSocketMode` URL).
         self.socket_url = "ws://127.0.0.1:9/link"
         self.state = _State()
@@ -220,16 +229,19 @@ class FakeSlack:
             self._send(request, 404, b"not found", "text/plain")
             return
         method = path.removeprefix("/api/")
-        self._record(method, body, headers)
-        token = self.app_token if method == "apps.connections.open" else self.token
-        if headers.get("authorization") != f"Bearer {token}":
+        call = self._record(method, body, headers)
+        tokens = {self.app_token} if method == "apps.connections.open" else self.tokens
+        if headers.get("authorization") not in {f"Bearer {t}" for t in tokens}:
             self._json(request, {"ok": False, "error": "invalid_auth"})
             return
         failure = self._take_failure(method)
         if failure is not None:
             self._send_failure(request, failure)
             return
-        self._json(request, self._answer(method, body))
+        answer = self._answer(method, body)
+        if method == "chat.postMessage" and self.on_message is not None:
+            self.on_message(call)
+        self._json(request, answer)
 
     def _parse_body(self, raw: bytes, content_type: str, query: str) -> dict[str, Any]:
         body: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query).items()}
@@ -241,11 +253,11 @@ class FakeSlack:
             body.update({k: v[-1] for k, v in parse_qs(raw.decode()).items()})
         return body
 
-    def _record(self, method: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+    def _record(self, method: str, body: dict[str, Any], headers: dict[str, str]) -> Call:
+        call = Call(method=method, body=body, headers=headers, at=time.monotonic())
         with self.state.lock:
-            self.state.calls.append(
-                Call(method=method, body=body, headers=headers, at=time.monotonic())
-            )
+            self.state.calls.append(call)
+        return call
 
     def _take_failure(self, method: str) -> _Failure | None:
         with self.state.lock:
@@ -335,15 +347,25 @@ class FakeSlack:
         with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
         oldest = float(body.get("oldest") or 0)
         limit = int(body.get("limit") or 100)
+        start = int(body.get("cursor") or 0)
         out = []
         for message in reversed(found):  # newest first, as Slack answers
             if float(message["ts"]) < oldest:
                 continue
+            if message.get("thread_ts", message["ts"]) != message["ts"]:
+                continue  # thread replies are not in a channel's history, as in Slack
             shown = dict(message)
             if not with_metadata:
                 shown.pop("metadata", None)
             out.append(shown)
-        return {"ok": True, "messages": out[:limit], "has_more": len(out) > limit}
+        page, more = out[start : start + limit], len(out) > start + limit
+        cursor = str(start + limit) if more else ""
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _json(
         self,
