@@ -48,14 +48,11 @@ class ReportService:
     def build_report(self, period: Period, daily_links: Sequence[DailyLink] = ()) -> Report:
         """The report of ``period``, with its trend against the period before."""
         now = self.clock()
-        tickets = self.store.tickets_touched(period.start_at, period.end_at)
-        backlog = self.store.backlog(min(period.end_at, now))
         before = period.previous()
-        previous = compute_figures(
-            self.store.tickets_touched(before.start_at, before.end_at),
-            before,
-            self.store.backlog(before.end_at),
-        )
+        # One read covers both periods: the analysis keeps to each period's own tickets.
+        tickets = self.store.tickets_touched(before.start_at, period.end_at)
+        backlog = self.store.backlog(min(period.end_at, now))
+        previous = compute_figures(tickets, before, self.store.backlog(before.end_at))
         return build_report(
             period=period,
             tickets=tickets,

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
-    Select,
     delete,
     func,
     insert,
@@ -30,6 +29,7 @@ from chatbot.core.ports import SaveStats
 from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
 BATCH = 500
+LOAD_CHUNK = 5000
 
 
 def _batches(items: Iterable[Ticket], size: int = BATCH) -> Iterator[list[Ticket]]:
@@ -194,14 +194,16 @@ class SQLAlchemyTicketStore:
 
     def tickets_touched(self, start: datetime, end: datetime) -> list[Ticket]:
         """Tickets opened, closed or commented on in ``[start, end)``, with all comments."""
-        ids = union(
+        touched = union(
             select(tickets.c.id).where(tickets.c.created_at >= start, tickets.c.created_at < end),
             select(tickets.c.id).where(tickets.c.closed_at >= start, tickets.c.closed_at < end),
             select(comments.c.ticket_id).where(
                 comments.c.created_at >= start, comments.c.created_at < end
             ),
-        ).subquery()
-        return self._load(select(ids.c.id))
+        )
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(touched).scalars())
+        return self._load(ids)
 
     def backlog(self, at: datetime) -> int:
         """How many tickets were open at ``at``: opened before it, minus closed before it.
@@ -219,7 +221,8 @@ class SQLAlchemyTicketStore:
         chosen = select(tickets.c.id).where(tickets.c.number == number)
         if repo:
             chosen = chosen.where(func.lower(tickets.c.repo) == repo.lower())
-        return self._load(chosen)
+        with self.engine.connect() as conn:
+            return self._load(list(conn.execute(chosen).scalars()))
 
     def repos(self) -> list[str]:
         """Repositories with tickets in the store, sorted."""
@@ -245,43 +248,49 @@ class SQLAlchemyTicketStore:
             conn.execute(delete(meta).where(meta.c.key == key))
             conn.execute(insert(meta).values(key=key, value=value))
 
-    def _load(self, chosen: Select[Any]) -> list[Ticket]:
-        """Tickets whose ids ``chosen`` selects, with labels, fields and comments."""
+    def _load(self, ids: Sequence[int]) -> list[Ticket]:
+        """The tickets with these ids, with labels, fields and comments.
+
+        Read in chunks by primary key and ``ticket_id`` index, so a week costs a few index
+        lookups and a year stays under SQLite's limit of bound parameters.
+        """
+        rows: list[Any] = []
+        label_map: dict[int, list[str]] = defaultdict(list)
+        field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        comment_map: dict[int, list[Comment]] = defaultdict(list)
         with self.engine.connect() as conn:
-            id_col = chosen.subquery().c[0]
-            rows = conn.execute(select(tickets).where(tickets.c.id.in_(select(id_col)))).all()
-            label_map: dict[int, list[str]] = defaultdict(list)
-            for tid, name in conn.execute(
-                select(labels.c.ticket_id, labels.c.name)
-                .where(labels.c.ticket_id.in_(select(id_col)))
-                .order_by(labels.c.ticket_id, labels.c.name)
-            ):
-                label_map[tid].append(name)
-            field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
-            for tid, name, value in conn.execute(
-                select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
-                .where(form_fields.c.ticket_id.in_(select(id_col)))
-                .order_by(form_fields.c.ticket_id, form_fields.c.position)
-            ):
-                field_map[tid].append((name, value))
-            comment_map: dict[int, list[Comment]] = defaultdict(list)
-            for row in conn.execute(
-                select(comments)
-                .where(comments.c.ticket_id.in_(select(id_col)))
-                .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
-            ):
-                comment_map[row.ticket_id].append(
-                    Comment(
-                        id=row.id,
-                        author=Person(
-                            login=row.author_login,
-                            association=row.author_association,
-                            is_bot=row.author_is_bot,
-                        ),
-                        created_at=row.created_at,
-                        body=row.body,
+            for begin in range(0, len(ids), LOAD_CHUNK):
+                chunk = list(ids[begin : begin + LOAD_CHUNK])
+                rows += conn.execute(select(tickets).where(tickets.c.id.in_(chunk))).all()
+                for tid, name in conn.execute(
+                    select(labels.c.ticket_id, labels.c.name)
+                    .where(labels.c.ticket_id.in_(chunk))
+                    .order_by(labels.c.ticket_id, labels.c.name)
+                ):
+                    label_map[tid].append(name)
+                for tid, name, value in conn.execute(
+                    select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
+                    .where(form_fields.c.ticket_id.in_(chunk))
+                    .order_by(form_fields.c.ticket_id, form_fields.c.position)
+                ):
+                    field_map[tid].append((name, value))
+                for row in conn.execute(
+                    select(comments)
+                    .where(comments.c.ticket_id.in_(chunk))
+                    .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
+                ):
+                    comment_map[row.ticket_id].append(
+                        Comment(
+                            id=row.id,
+                            author=Person(
+                                login=row.author_login,
+                                association=row.author_association,
+                                is_bot=row.author_is_bot,
+                            ),
+                            created_at=row.created_at,
+                            body=row.body,
+                        )
                     )
-                )
         return [
             Ticket(
                 repo=row.repo,
