@@ -236,7 +236,10 @@ def serve_extensions(app: App, schedules: Sequence[Schedule]) -> list[Extension]
         def scheduler(runtime: Runtime) -> Component:
             posters: dict[str, ReportPoster] = {}
             if runtime.slack is not None:
-                posters["slack"] = SlackReportPoster(runtime.slack.poster)
+                # a post must end well before the lease it is made under runs out
+                posters["slack"] = SlackReportPoster(
+                    runtime.slack.poster, post_timeout=settings.delivery_lease_seconds / 2
+                )
             runner = DeliveryRunner(
                 deliveries=SQLAlchemyDeliveryLog(app.store.engine),
                 service=app.service,

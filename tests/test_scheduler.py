@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -149,18 +150,48 @@ async def test_retry_finds_a_post_that_went_through(
     assert all(r.message_id and r.message_id.split("/")[1] for r in rows)
 
 
-async def test_rate_limit_waits_and_posts_once(
+async def test_rate_limit_gives_the_row_back_until_retry_after(
     store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
 ) -> None:
-    """A 429 with Retry-After is waited out and the report still goes out once."""
+    """A 429 is not waited out holding the claim: the row waits for Retry-After, then posts."""
     clock = Clock(START)
     runner = runner_for(store, poster, clock)
     await runner.run_once()
+    fake.fail("chat.postMessage", status=429, retry_after=30)
+    clock.now = START + timedelta(hours=1, seconds=1)
+    await runner.run_once()  # returns at once, not 30 s later
+    [waiting] = [d for d in runner.deliveries.all() if d.status == "pending"]
+    assert (waiting.error, waiting.claimed_by) == ("ratelimited", None)
+    clock.now += timedelta(seconds=29)
+    await runner.run_once()
+    assert [d.status for d in runner.deliveries.all()].count("pending") == 1
+    clock.now += timedelta(seconds=2)
+    await runner.run_once()
+    assert {d.status for d in runner.deliveries.all()} == {"posted"}
+    assert sorted(keys_posted(fake)) == sorted({d.key for d in runner.deliveries.all()})
+
+
+async def test_rate_limit_longer_than_the_lease_posts_once(
+    store: SQLAlchemyTicketStore, poster: SlackReportPoster, fake: FakeSlack
+) -> None:
+    """A replica rate limited past its lease does not post after another one took the row over."""
+    text = SCHEDULES.replace(
+        'targets = ["slack:#support", "slack:C0OTHER"]', 'targets = ["slack:C0OTHER"]'
+    )
+    clock = Clock(START)
+    first = runner_for(store, poster, clock, worker="first", text=text)
+    second = runner_for(store, poster, clock, worker="second", text=text)
+    await first.run_once()
     fake.fail("chat.postMessage", status=429, retry_after=1)
     clock.now = START + timedelta(hours=1, seconds=1)
-    await runner.run_once()
-    assert len(keys_posted(fake)) == 2
-    assert {d.status for d in runner.deliveries.all()} == {"posted"}
+    slow = asyncio.create_task(first.run_once())
+    await fake.wait_for("chat.postMessage", 1)  # the 429 is answered
+    clock.now += timedelta(seconds=31)  # the first worker's lease has run out
+    await second.run_once()
+    await slow
+    [row] = second.deliveries.all()
+    assert (row.status, row.claimed_by) == ("posted", "second")
+    assert keys_posted(fake) == [row.key]
 
 
 async def test_server_error_backs_off_then_posts(

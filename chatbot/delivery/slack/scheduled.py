@@ -9,6 +9,14 @@ message carries the delivery key in Slack message metadata::
 so that a retry can read the channel's history and find a post that went through before the
 replica that sent it could record it. ``#name`` targets are resolved to channel ids once
 (``conversations.list``), because history can only be read by id.
+
+The main message (and the channel lookup before it) is sent once per attempt, by a client
+without retry handlers and with a timeout shorter than the delivery lease: a post must not
+outlive the claim it was made under. (A client that waits out a 429 or resends after a
+dropped connection may still be sending after the lease ran out, when another replica has
+taken the row over, found nothing in the channel and posted: a duplicate.) A 429, 5xx or
+dropped connection goes back to the runner instead, which gives the row back with a
+``not_before`` and checks the channel before the next attempt.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from typing import Any
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
@@ -35,8 +44,10 @@ class SlackReportPoster:
 
     platform = "slack"
 
-    def __init__(self, poster: SlackPoster) -> None:
+    def __init__(self, poster: SlackPoster, *, post_timeout: float | None = None) -> None:
+        """Post through ``poster``'s client; main messages once, within ``post_timeout`` s."""
         self.poster = poster
+        self._once = SlackPoster(single_try_client(poster.client, post_timeout))
         self._channel_ids: dict[str, str] = {}
 
     def render(self, report: Report) -> str:
@@ -51,7 +62,7 @@ class SlackReportPoster:
         if name not in self._channel_ids:
             cursor: str | None = None
             while True:
-                response = await self.poster.client.conversations_list(
+                response = await self._once.client.conversations_list(
                     types="public_channel,private_channel",
                     exclude_archived=True,
                     limit=1000,
@@ -87,7 +98,7 @@ class SlackReportPoster:
         try:
             target = await self.channel_id(channel)
             metadata = delivery_metadata(key)
-            ts = await self.poster.send_message(target, rendered["main"], metadata=metadata)
+            ts = await self._once.send_message(target, rendered["main"], metadata=metadata)
         except SlackApiError as exc:
             raise _failure(channel, exc) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -101,6 +112,21 @@ class SlackReportPoster:
                 log.warning("slack_thread_reply_failed", channel=target, error=type(exc).__name__)
                 break
         return f"{target}/{ts}"
+
+
+def single_try_client(client: AsyncWebClient, timeout: float | None = None) -> AsyncWebClient:
+    """A copy of ``client`` that sends each request once (no retry handlers), within ``timeout``."""
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout if timeout is None else timeout,  # type: ignore[arg-type]
+        ssl=client.ssl,
+        proxy=client.proxy,
+        session=client.session,
+        trust_env_in_session=client.trust_env_in_session,
+        headers=dict(client.headers),
+        retry_handlers=[],
+    )
 
 
 def _failure(channel: str, exc: SlackApiError) -> DeliveryFailed:
