@@ -1,0 +1,728 @@
+"""Real ``chatbot serve`` replicas on a fresh PostgreSQL database, for exactly-once checks.
+
+Shared by ``tests/test_replicas.py`` and ``benchmarks/soak.py``:
+
+- :func:`fresh_database` creates a PostgreSQL database of its own and drops it afterwards;
+- :class:`Cluster` runs N ``python -m chatbot serve`` processes (each with its own port, its
+  own bot token for the fake Slack, its own ``application_name`` in PostgreSQL and a log file),
+  starts, kills (SIGKILL), stops (SIGTERM) and restarts them, and always kills what it started;
+- :class:`Chaos` kills replicas right after a claim (seen in the delivery table) and right
+  after a post (inside the fake, once the message is stored and before it is answered), kills
+  at random, injects 429s and 5xx into ``chat.postMessage``, terminates the replicas'
+  database connections, and stops every replica for a while;
+- :func:`check` compares the delivery log with what the fake Slack received.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from chatbot.config import Settings
+from chatbot.core.deliveries import Delivery, delivery_key
+from chatbot.schedules import Schedule, parse_schedules
+from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+from tests.fakes.slack_api import Call, FakeSlack
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+HOST = socket.gethostname()
+APP_NAME = "chatbot-replica"
+
+#: Two schedules, two targets each: one by ``#name``, one by channel id.
+SCHEDULES = """
+[[schedules]]
+name = "every-2s"
+cron = "*/2 * * * * *"
+timezone = "Europe/Berlin"
+period = "yesterday"
+targets = ["slack:#support", "slack:C0OTHER"]
+
+[[schedules]]
+name = "every-3s"
+cron = "*/3 * * * * *"
+timezone = "UTC"
+period = "last-week"
+targets = ["slack:#support", "slack:C0OTHER"]
+"""
+#: The channel id the fake gives ``#support``.
+SUPPORT_ID = "C0SUPPORT"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def fresh_database(prefix: str = "support_report_replicas") -> Iterator[str]:
+    """A new, empty PostgreSQL database for this run; dropped (and its sessions ended) after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        finally:
+            with admin.connect() as conn:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def _base_env() -> dict[str, str]:
+    """This process's environment without any of our settings, plus the repository on the path."""
+    ours = {name.upper() for name in Settings.model_fields} | {"TZ", "CHATBOT_CONFIG"}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in ours}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Replica:
+    """One ``chatbot serve`` process, restartable; its output goes to ``replica-N.log``."""
+
+    def __init__(self, index: int, *, env: dict[str, str], workdir: Path) -> None:
+        self.index = index
+        self.token = f"xoxb-replica-{index}"
+        self.port = free_port()
+        self.workdir = workdir
+        self.log_path = workdir / f"replica-{index}.log"
+        self.env = {
+            **env,
+            "SLACK_BOT_TOKEN": self.token,
+            "PORT": str(self.port),
+            "PGAPPNAME": f"{APP_NAME}-{index}",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def alive(self) -> bool:
+        """Started and not exited."""
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def worker(self) -> str | None:
+        """The name this process claims rows under (``host:pid``), while it runs."""
+        return f"{HOST}:{self.process.pid}" if self.process is not None else None
+
+    def start(self) -> None:
+        """Start the process (a previous one must be gone)."""
+        assert not self.alive, f"replica {self.index} is still running"
+        self.starts += 1
+        with self.log_path.open("ab") as log:
+            log.write(f"--- replica {self.index}, start {self.starts} ---\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "chatbot", "serve", "--host", "127.0.0.1"],
+                cwd=self.workdir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> bool:
+        """SIGKILL; False if it was not running."""
+        if not self.alive:
+            return False
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        return True
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM and wait for the clean shutdown; SIGKILL if it takes too long."""
+        if not self.alive:
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def healthy(self) -> bool:
+        """``GET /healthz`` answers 200."""
+        try:
+            with urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
+                return int(response.status) == 200
+        except (URLError, OSError):
+            return False
+
+    def tail(self, lines: int = 25) -> str:
+        """The end of the log, without the scheduler's per-tick lines."""
+        if not self.log_path.exists():
+            return "(no log)"
+        text_ = self.log_path.read_text(encoding="utf-8", errors="replace")
+        kept = [
+            line
+            for line in text_.splitlines()
+            if "Running job" not in line and "executed successfully" not in line
+        ]
+        return "\n".join(kept[-lines:])
+
+
+class Cluster:
+    """N replicas of ``chatbot serve`` sharing one database and one fake Slack."""
+
+    def __init__(
+        self,
+        *,
+        fake: FakeSlack,
+        database_url: str,
+        workdir: Path,
+        replicas: int = 3,
+        tick: float = 0.5,
+        lease: float = 3.0,
+        catch_up_minutes: float = 10.0,
+        schedules: str = SCHEDULES,
+    ) -> None:
+        self.fake = fake
+        self.database_url = database_url
+        self.workdir = workdir
+        self.schedules_text = schedules
+        config = workdir / "chatbot.toml"
+        config.write_text(schedules, encoding="utf-8")
+        self.env = {
+            **_base_env(),
+            "DATABASE_URL": database_url,
+            "SLACK_SIGNING_SECRET": "replica-test-secret",
+            "SLACK_API_URL": fake.api_url,
+            "CHATBOT_CONFIG": str(config),
+            "SCHEDULER_TICK_SECONDS": str(tick),
+            "DELIVERY_LEASE_SECONDS": str(lease),
+            "CATCH_UP_MINUTES": str(catch_up_minutes),
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "info",
+        }
+        self.replicas = [Replica(i, env=self.env, workdir=workdir) for i in range(replicas)]
+        for replica in self.replicas:
+            fake.tokens.add(replica.token)
+        self.lock = threading.RLock()
+        #: Every worker name (``host:pid``) any replica ever had, to its replica.
+        self.workers: dict[str, Replica] = {}
+
+    def schedules(self) -> list[Schedule]:
+        """The schedules the replicas run."""
+        return parse_schedules(self.schedules_text, datetime.now(UTC))
+
+    def prepare(self, timeout: float = 120.0) -> None:
+        """Migrate the database and load the demo tickets once, before any replica starts.
+
+        Replicas starting at the same moment on an empty database race on the migration and
+        the demo load (see docker-compose.yml's ``init`` service, which does the same).
+        """
+        done = subprocess.run(
+            [sys.executable, "-m", "chatbot", "info"],
+            cwd=self.workdir,
+            env={**self.env, "SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""},
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"chatbot info failed:\n{done.stdout!r}\n{done.stderr!r}")
+
+    def start(self, replica: Replica) -> None:
+        """Start one replica (no-op if it runs)."""
+        with self.lock:
+            if replica.alive:
+                return
+            replica.start()
+            worker = replica.worker
+            assert worker is not None
+            self.workers[worker] = replica
+
+    def start_all(self) -> None:
+        """Start every replica that is not running."""
+        for replica in self.replicas:
+            self.start(replica)
+
+    def kill(self, replica: Replica) -> bool:
+        """SIGKILL one replica; False if it was not running."""
+        with self.lock:
+            return replica.kill()
+
+    def stop_all(self) -> None:
+        """SIGTERM every replica and wait for each to stop."""
+        with self.lock:
+            for replica in self.replicas:
+                if replica.alive and replica.process is not None:
+                    replica.process.send_signal(signal.SIGTERM)
+            for replica in self.replicas:
+                replica.stop()
+
+    def close(self) -> None:
+        """Kill whatever still runs (for ``finally``)."""
+        with self.lock:
+            for replica in self.replicas:
+                with suppress(Exception):
+                    replica.kill()
+
+    def alive(self) -> list[Replica]:
+        """The replicas running now."""
+        return [r for r in self.replicas if r.alive]
+
+    def by_worker(self, worker: str | None) -> Replica | None:
+        """The running replica whose process has this worker name."""
+        for replica in self.replicas:
+            if replica.alive and replica.worker == worker:
+                return replica
+        return None
+
+    def by_token(self, authorization: str | None) -> Replica | None:
+        """The replica that sent a request with this ``Authorization`` header."""
+        for replica in self.replicas:
+            if authorization == f"Bearer {replica.token}":
+                return replica
+        return None
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        """Wait until every running replica answers ``/healthz``; raise if one died."""
+        deadline = time.monotonic() + timeout
+        waiting = list(self.alive())
+        while waiting:
+            for replica in list(waiting):
+                if not replica.alive:
+                    raise RuntimeError(f"replica {replica.index} exited at start")
+                if replica.healthy():
+                    waiting.remove(replica)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"replicas {[r.index for r in waiting]} not healthy")
+            time.sleep(0.1)
+
+    def tails(self, lines: int = 25) -> str:
+        """The end of every replica's log, for a failure message."""
+        return "\n".join(
+            f"===== replica {r.index} ({r.log_path}) =====\n{r.tail(lines)}" for r in self.replicas
+        )
+
+
+@dataclass
+class ChaosCounts:
+    """What :class:`Chaos` did."""
+
+    kills_after_claim: int = 0
+    kills_after_post: int = 0
+    random_kills: int = 0
+    restarts: int = 0
+    rate_limits: int = 0
+    server_errors: int = 0
+    connection_drops: int = 0
+    backends_terminated: int = 0
+    outages: int = 0
+    #: Delivery keys whose replica was killed holding their claim / after posting them.
+    claimed_keys: list[str] = field(default_factory=list)
+    posted_keys: list[str] = field(default_factory=list)
+
+
+ACTIONS = (
+    "claim_kill",
+    "post_kill",
+    "random_kill",
+    "rate_limit",
+    "server_error",
+    "drop_connections",
+)
+
+
+class Chaos:
+    """Kills, restarts, faults and connection drops against a :class:`Cluster`, from a seed."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        rng: random.Random,
+        *,
+        restart_after: tuple[float, float] = (0.5, 2.5),
+        arm_for: float = 8.0,
+        retry_afters: tuple[int, ...] = (1, 2, 4),
+    ) -> None:
+        self.cluster = cluster
+        self.rng = rng
+        self.restart_after = restart_after
+        self.arm_for = arm_for
+        self.retry_afters = retry_afters
+        self.counts = ChaosCounts()
+        self.monitor: Engine = create_engine(
+            cluster.database_url,
+            pool_pre_ping=True,
+            connect_args={"application_name": "replica-test-monitor"},
+        )
+        self._restart_at: dict[int, float] = {}
+        self._claim_kill_until = 0.0
+        self._post_kill_until = 0.0
+        self._lock = threading.Lock()
+        self.restarting = True
+        cluster.fake.on_message = self._on_message
+
+    def close(self) -> None:
+        """Detach from the fake and close the monitoring connections."""
+        self.cluster.fake.on_message = None
+        self.monitor.dispose()
+
+    # -- the individual moves ----------------------------------------------------------------
+
+    def _killed(self, replica: Replica) -> None:
+        delay = self.rng.uniform(*self.restart_after)
+        with self._lock:
+            self._restart_at[replica.index] = time.monotonic() + delay
+
+    def _on_message(self, call: Call) -> None:
+        """In the fake's thread: the message is stored; kill its sender before it hears back."""
+        if call.body.get("metadata") is None or time.monotonic() > self._post_kill_until:
+            return
+        replica = self.cluster.by_token(call.headers.get("authorization"))
+        if replica is None:
+            return
+        with self._lock:
+            if time.monotonic() > self._post_kill_until:
+                return
+            self._post_kill_until = 0.0
+        if self.cluster.kill(replica):
+            metadata = call.body["metadata"]
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            self.counts.kills_after_post += 1
+            self.counts.posted_keys.append(str(metadata["event_payload"]["delivery_key"]))
+            self._killed(replica)
+
+    def _try_claim_kill(self) -> None:
+        with self.monitor.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, claimed_by FROM deliveries"
+                    " WHERE status = 'claimed' AND lease_until > now()"
+                )
+            ).all()
+        for row in rows:
+            replica = self.cluster.by_worker(row.claimed_by)
+            if replica is None or not self.cluster.kill(replica):
+                continue
+            self._claim_kill_until = 0.0
+            self.counts.kills_after_claim += 1
+            self._killed(replica)
+            with self.monitor.connect() as conn:  # did it die holding the claim?
+                held = conn.execute(
+                    text(
+                        "SELECT schedule, target, fire_time FROM deliveries"
+                        " WHERE id = :id AND status = 'claimed' AND claimed_by = :worker"
+                    ),
+                    {"id": row.id, "worker": row.claimed_by},
+                ).first()
+            if held is not None:
+                key = delivery_key(held.schedule, held.target, held.fire_time)
+                self.counts.claimed_keys.append(key)
+            return
+
+    def drop_connections(self) -> int:
+        """Terminate every database session of the replicas; returns how many there were."""
+        with self.monitor.connect() as conn:
+            ended = conn.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name LIKE :name"
+                ),
+                {"name": f"{APP_NAME}-%"},
+            ).scalar_one()
+        self.counts.connection_drops += 1
+        self.counts.backends_terminated += int(ended)
+        return int(ended)
+
+    def act(self, action: str) -> None:
+        """Do one move now (kills after a claim or a post are armed, and happen when they can)."""
+        fake = self.cluster.fake
+        now = time.monotonic()
+        if action == "claim_kill":
+            self._claim_kill_until = now + self.arm_for
+        elif action == "post_kill":
+            with self._lock:
+                self._post_kill_until = now + self.arm_for
+        elif action == "random_kill":
+            alive = self.cluster.alive()
+            if alive:
+                victim = self.rng.choice(alive)
+                if self.cluster.kill(victim):
+                    self.counts.random_kills += 1
+                    self._killed(victim)
+        elif action == "rate_limit":
+            retry_after = self.rng.choice(self.retry_afters)
+            fake.fail("chat.postMessage", status=429, retry_after=retry_after, times=1)
+            self.counts.rate_limits += 1
+        elif action == "server_error":
+            status = self.rng.choice((500, 502, 503))
+            fake.fail("chat.postMessage", status=status, times=self.rng.choice((1, 2)))
+            self.counts.server_errors += 1
+        elif action == "drop_connections":
+            self.drop_connections()
+        else:
+            raise ValueError(f"unknown action {action!r}")
+
+    def step(self) -> None:
+        """Restart replicas whose time has come; look for a claim to kill if armed."""
+        now = time.monotonic()
+        if self.restarting:
+            with self._lock:
+                due = [i for i, at in self._restart_at.items() if at <= now]
+                for index in due:
+                    del self._restart_at[index]
+            for index in due:
+                self.cluster.start(self.cluster.replicas[index])
+                self.counts.restarts += 1
+        if now <= self._claim_kill_until:
+            self._try_claim_kill()
+
+    # -- scripted runs ------------------------------------------------------------------------
+
+    def plan(
+        self, seconds: float, *, every: float, must: tuple[str, ...] = ()
+    ) -> list[tuple[float, str]]:
+        """Random moves over ``seconds``, one per ``every`` s on average, ``must`` among them."""
+        count = max(len(must), round(seconds / every))
+        actions = list(must) + [self.rng.choice(ACTIONS) for _ in range(count - len(must))]
+        self.rng.shuffle(actions)
+        times = sorted(self.rng.uniform(0.3, seconds * 0.9) for _ in actions)
+        return list(zip(times, actions, strict=True))
+
+    def run(self, seconds: float, moves: list[tuple[float, str]], poll: float = 0.02) -> None:
+        """Play ``moves`` (seconds from now, action) for ``seconds``, stepping every ``poll``."""
+        start = time.monotonic()
+        pending = sorted(moves)
+        while (elapsed := time.monotonic() - start) < seconds:
+            while pending and pending[0][0] <= elapsed:
+                self.act(pending.pop(0)[1])
+            self.step()
+            time.sleep(poll)
+
+    def outage(self, seconds: float) -> None:
+        """Stop every replica (SIGTERM), wait ``seconds``, start them all again."""
+        self.restarting = False
+        self._claim_kill_until = self._post_kill_until = 0.0
+        self.cluster.stop_all()
+        with self._lock:
+            self._restart_at.clear()
+        self.counts.outages += 1
+        time.sleep(seconds)
+        self.cluster.start_all()
+        self.restarting = True
+
+    def calm(self) -> None:
+        """No more moves: disarm, and run every replica (injected failures left are served)."""
+        self._claim_kill_until = self._post_kill_until = 0.0
+        with self._lock:
+            self._restart_at.clear()
+        self.cluster.start_all()
+
+    def drain_faults(self, timeout: float) -> bool:
+        """Wait until every injected failure has been answered (the replicas keep posting)."""
+        fake = self.cluster.fake
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with fake.state.lock:
+                left = sum(len(queue) for queue in fake.state.failures.values())
+            if not left:
+                return True
+            self.cluster.start_all()
+            time.sleep(0.2)
+        return False
+
+    def settle(self, cutoff: datetime, timeout: float) -> bool:
+        """Wait until every firing up to ``cutoff`` is planned and done (posted, failed, skipped).
+
+        Planning inserts all firings of a schedule up to "now" at once, after every earlier
+        one; so once a schedule has a row after ``cutoff``, all its rows up to it exist.
+        """
+        names = {s.name for s in self.cluster.schedules()}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.cluster.start_all()  # a replica that died on its own comes back
+            with self.monitor.connect() as conn:
+                open_ = conn.execute(
+                    text(
+                        "SELECT count(*) FROM deliveries WHERE fire_time <= :cutoff"
+                        " AND status IN ('pending', 'claimed')"
+                    ),
+                    {"cutoff": cutoff},
+                ).scalar_one()
+                beyond = set(
+                    conn.execute(
+                        text("SELECT DISTINCT schedule FROM deliveries WHERE fire_time > :cutoff"),
+                        {"cutoff": cutoff},
+                    ).scalars()
+                )
+            if open_ == 0 and names <= beyond:
+                return True
+            time.sleep(0.2)
+        return False
+
+
+@dataclass
+class Outcome:
+    """The delivery log against what Slack received, for firings up to a cutoff."""
+
+    firings: int
+    statuses: Counter[str]
+    messages: int
+    duplicates: dict[str, int]
+    lost: list[str]
+    gaps: list[str]
+    unplanned: list[str]
+    wrong_ids: list[str]
+    latencies: list[float]
+    recorded_latencies: list[float]
+    attempts: Counter[int]
+    rows: dict[str, Delivery]
+
+    @property
+    def posted(self) -> int:
+        """Rows up to the cutoff marked posted."""
+        return self.statuses["posted"]
+
+    def problems(self) -> list[str]:
+        """Every violation of exactly-once, in words; empty when all is well."""
+        found = []
+        for name, items in (
+            ("duplicates", sorted(self.duplicates)),
+            ("lost", self.lost),
+            ("gaps", self.gaps),
+            ("messages without a row", self.unplanned),
+            ("message ids not matching the post", self.wrong_ids),
+        ):
+            if items:
+                found.append(f"{name} ({len(items)}): {items[:10]}")
+        return found
+
+    def summary(self) -> str:
+        """One line of counts."""
+        return (
+            f"firings {self.firings}, statuses {dict(self.statuses)}, messages {self.messages},"
+            f" duplicates {len(self.duplicates)}, lost {len(self.lost)}, gaps {len(self.gaps)},"
+            f" attempts {dict(sorted(self.attempts.items()))}"
+        )
+
+
+def main_messages(fake: FakeSlack) -> dict[str, list[tuple[str, str]]]:
+    """Delivery key -> every (channel, ts) of a main message that carried it."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    with fake.state.lock:
+        channels = {c: list(ms) for c, ms in fake.state.messages.items()}
+    for channel, messages in channels.items():
+        for message in messages:
+            metadata = message.get("metadata")
+            if not metadata or metadata.get("event_type") != "support_report":
+                continue
+            key = str(metadata["event_payload"]["delivery_key"])
+            found.setdefault(key, []).append((channel, str(message["ts"])))
+    return found
+
+
+def check(
+    rows: list[Delivery], fake: FakeSlack, schedules: list[Schedule], cutoff: datetime
+) -> Outcome:
+    """Exactly once: each firing up to ``cutoff`` posted once, none missing, none extra."""
+    by_key = {r.key: r for r in rows}
+    due = [r for r in rows if r.fire_time <= cutoff]
+    messages = main_messages(fake)
+    duplicates = {k: len(v) for k, v in messages.items() if len(v) > 1}
+    lost = [r.key for r in due if r.status != "posted" or r.key not in messages]
+    unplanned = [k for k in messages if k not in by_key]
+    wrong_ids = [
+        r.key
+        for r in due
+        if r.status == "posted"
+        and r.key in messages
+        and r.message_id not in {f"{c}/{ts}" for c, ts in messages[r.key]}
+    ]
+    gaps = []
+    for schedule in schedules:
+        for target in schedule.targets:
+            times = sorted(
+                r.fire_time for r in due if r.schedule == schedule.name and r.target == str(target)
+            )
+            if not times:
+                gaps.append(f"{schedule.name}/{target}: never planned")
+                continue
+            expected = schedule.fire_times(times[0] - timedelta(microseconds=1), times[-1])
+            missing = sorted(set(expected) - set(times))
+            gaps += [f"{schedule.name}/{target}/{m:%H:%M:%S}" for m in missing]
+    latencies = [
+        min(float(ts) for _, ts in messages[r.key]) - r.fire_time.timestamp()
+        for r in due
+        if r.key in messages
+    ]
+    recorded = [(r.posted_at - r.fire_time).total_seconds() for r in due if r.posted_at is not None]
+    return Outcome(
+        firings=len(due),
+        statuses=Counter(r.status for r in due),
+        messages=sum(len(v) for v in messages.values()),
+        duplicates=duplicates,
+        lost=lost,
+        gaps=gaps,
+        unplanned=unplanned,
+        wrong_ids=wrong_ids,
+        latencies=latencies,
+        recorded_latencies=recorded,
+        attempts=Counter(r.attempts for r in due),
+        rows=by_key,
+    )
+
+
+def delivery_rows(database_url: str) -> list[Delivery]:
+    """Every row of the delivery log."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        return SQLAlchemyDeliveryLog(engine).all()
+    finally:
+        engine.dispose()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct`` percentile (nearest rank) of ``values``; 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, -(-len(ordered) * pct // 100) - 1))
+    return ordered[int(rank)]
+
+
+def log_events(cluster: Cluster, event: str) -> int:
+    """How many log lines of every replica name ``event``."""
+    needle = f'"event": "{event}"'
+    return sum(
+        r.log_path.read_text(encoding="utf-8", errors="replace").count(needle)
+        for r in cluster.replicas
+        if r.log_path.exists()
+    )
