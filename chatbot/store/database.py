@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from chatbot.store.ticket_store import SQLAlchemyTicketStore
@@ -36,11 +39,31 @@ def make_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **options)
 
 
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """Run the block in one process at a time, across replicas sharing a PostgreSQL database.
+
+    A session-level advisory lock on PostgreSQL; SQLite serves one process and needs none.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
+
+
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration the database does not have yet."""
+    """Apply every Alembic migration the database does not have yet, one replica at a time."""
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    with engine.begin() as conn:
+    with exclusive(engine, "support-report:migrate"), engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
