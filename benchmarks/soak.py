@@ -79,7 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         chaos: Chaos | None = None
         try:
-            cluster.prepare()
             cluster.start_all()
             cluster.wait_healthy()
             chaos = Chaos(cluster, rng, retry_afters=(1, 2))

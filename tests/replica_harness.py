@@ -239,23 +239,6 @@ class Cluster:
         """The schedules the replicas run."""
         return parse_schedules(self.schedules_text, datetime.now(UTC))
 
-    def prepare(self, timeout: float = 120.0) -> None:
-        """Migrate the database and load the demo tickets once, before any replica starts.
-
-        Replicas starting at the same moment on an empty database race on the migration and
-        the demo load (see docker-compose.yml's ``init`` service, which does the same).
-        """
-        done = subprocess.run(
-            [sys.executable, "-m", "chatbot", "info"],
-            cwd=self.workdir,
-            env={**self.env, "SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": ""},
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"chatbot info failed:\n{done.stdout!r}\n{done.stderr!r}")
-
     def start(self, replica: Replica) -> None:
         """Start one replica (no-op if it runs)."""
         with self.lock:

@@ -1,13 +1,14 @@
 """Exactly once with real processes: three ``chatbot serve`` replicas on one PostgreSQL database.
 
-The replicas are separate processes (``python -m chatbot serve``) posting to the fake Slack
-running in this process, with two schedules firing every 2 and 3 seconds to ``#support`` (by
-name) and ``C0OTHER`` (by id). While they run, replicas are SIGKILLed right after claiming a
-row, right after a post reached Slack (before the replica hears back), and at random; they
-come back; all of them stop for longer than several fire intervals and start again (catch-up);
-``chat.postMessage`` answers 429s (some with a Retry-After longer than the lease) and 5xx;
-the replicas' database sessions are terminated. Then every firing up to the end must have
-been posted exactly once, with no gap, and the delivery log must say so.
+The replicas are separate processes (``python -m chatbot serve``), started together on an
+empty database, posting to the fake Slack running in this process, with two schedules firing
+every 2 and 3 seconds to ``#support`` (by name) and ``C0OTHER`` (by id). While they run,
+replicas are SIGKILLed right after claiming a row, right after a post reached Slack (before
+the replica hears back), and at random; they come back; all of them stop for longer than
+several fire intervals and start again (catch-up); ``chat.postMessage`` answers 429s (some
+with a Retry-After longer than the lease) and 5xx; the replicas' database sessions are
+terminated. Then every firing up to the end must have been posted exactly once, with no
+gap, and the delivery log must say so.
 
 The moves come from a seeded RNG (``REPLICA_TEST_SEED``, default 6); timings are bounded
 waits on observable states, never sleeps standing in for a result.
@@ -61,7 +62,6 @@ def test_three_replicas_post_every_firing_exactly_once(tmp_path: Path) -> None:
         cluster = Cluster(fake=fake, database_url=url, workdir=tmp_path, lease=LEASE)
         chaos: Chaos | None = None
         try:
-            cluster.prepare()
             cluster.start_all()
             cluster.wait_healthy()
             chaos = Chaos(cluster, rng)
