@@ -8,13 +8,16 @@ whole history.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
     Engine,
+    Integer,
+    any_,
+    bindparam,
     delete,
     func,
     insert,
@@ -22,6 +25,7 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from chatbot.core.models import Comment, Person, Ticket
@@ -193,7 +197,10 @@ class SQLAlchemyTicketStore:
     # -- reading ---------------------------------------------------------------------
 
     def tickets_touched(self, start: datetime, end: datetime) -> list[Ticket]:
-        """Tickets opened, closed or commented on in ``[start, end)``, with all comments."""
+        """Tickets opened, closed or commented on in ``[start, end)``, with all comments.
+
+        Bodies are left out (reports do not read them); :meth:`find_tickets` has them.
+        """
         touched = union(
             select(tickets.c.id).where(tickets.c.created_at >= start, tickets.c.created_at < end),
             select(tickets.c.id).where(tickets.c.closed_at >= start, tickets.c.closed_at < end),
@@ -222,14 +229,24 @@ class SQLAlchemyTicketStore:
         if repo:
             chosen = chosen.where(func.lower(tickets.c.repo) == repo.lower())
         with self.engine.connect() as conn:
-            return self._load(list(conn.execute(chosen).scalars()))
+            return self._load(list(conn.execute(chosen).scalars()), bodies=True)
 
     def repos(self) -> list[str]:
-        """Repositories with tickets in the store, sorted."""
+        """Repositories with tickets in the store, sorted.
+
+        One index lookup per repository (a loose index scan over the ``(repo, number)``
+        key) rather than a scan of every ticket.
+        """
+        found: list[str] = []
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(select(tickets.c.repo).distinct().order_by(tickets.c.repo)).scalars()
-            )
+            while True:
+                query = select(func.min(tickets.c.repo))
+                if found:
+                    query = query.where(tickets.c.repo > found[-1])
+                repo = conn.execute(query).scalar()
+                if repo is None:
+                    return found
+                found.append(repo)
 
     def count_tickets(self) -> int:
         """How many tickets the store holds."""
@@ -248,35 +265,47 @@ class SQLAlchemyTicketStore:
             conn.execute(delete(meta).where(meta.c.key == key))
             conn.execute(insert(meta).values(key=key, value=value))
 
-    def _load(self, ids: Sequence[int]) -> list[Ticket]:
-        """The tickets with these ids, with labels, fields and comments.
+    def _one_of(self, ids: Sequence[int]) -> Callable[[Any], Any]:
+        """A condition builder: ``column = ANY(:ids)`` (one array parameter) on PostgreSQL,
+        ``column IN (...)`` elsewhere; thousands of separate parameters cost more to send
+        than the query takes to run."""
+        values = list(ids)
+        if self.engine.dialect.name == "postgresql":
+            array = bindparam("ids", value=values, type_=ARRAY(Integer))
+            return lambda column: column == any_(array)
+        return lambda column: column.in_(values)
+
+    def _load(self, ids: Sequence[int], *, bodies: bool = False) -> list[Ticket]:
+        """The tickets with these ids, with labels, fields and comments (bodies if asked).
 
         Read in chunks by primary key and ``ticket_id`` index, so a week costs a few index
         lookups and a year stays under SQLite's limit of bound parameters.
         """
+        ticket_columns = [c for c in tickets.c if bodies or c.name != "body"]
+        comment_columns = [c for c in comments.c if bodies or c.name != "body"]
         rows: list[Any] = []
         label_map: dict[int, list[str]] = defaultdict(list)
         field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
         comment_map: dict[int, list[Comment]] = defaultdict(list)
         with self.engine.connect() as conn:
             for begin in range(0, len(ids), LOAD_CHUNK):
-                chunk = list(ids[begin : begin + LOAD_CHUNK])
-                rows += conn.execute(select(tickets).where(tickets.c.id.in_(chunk))).all()
+                chunk = self._one_of(ids[begin : begin + LOAD_CHUNK])
+                rows += conn.execute(select(*ticket_columns).where(chunk(tickets.c.id))).all()
                 for tid, name in conn.execute(
                     select(labels.c.ticket_id, labels.c.name)
-                    .where(labels.c.ticket_id.in_(chunk))
+                    .where(chunk(labels.c.ticket_id))
                     .order_by(labels.c.ticket_id, labels.c.name)
                 ):
                     label_map[tid].append(name)
                 for tid, name, value in conn.execute(
                     select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
-                    .where(form_fields.c.ticket_id.in_(chunk))
+                    .where(chunk(form_fields.c.ticket_id))
                     .order_by(form_fields.c.ticket_id, form_fields.c.position)
                 ):
                     field_map[tid].append((name, value))
                 for row in conn.execute(
-                    select(comments)
-                    .where(comments.c.ticket_id.in_(chunk))
+                    select(*comment_columns)
+                    .where(chunk(comments.c.ticket_id))
                     .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
                 ):
                     comment_map[row.ticket_id].append(
@@ -288,7 +317,7 @@ class SQLAlchemyTicketStore:
                                 is_bot=row.author_is_bot,
                             ),
                             created_at=row.created_at,
-                            body=row.body,
+                            body=row.body if bodies else "",
                         )
                     )
         return [
@@ -296,7 +325,7 @@ class SQLAlchemyTicketStore:
                 repo=row.repo,
                 number=row.number,
                 title=row.title,
-                body=row.body,
+                body=row.body if bodies else "",
                 state=row.state,
                 state_reason=row.state_reason,
                 author=Person(
