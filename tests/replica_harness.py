@@ -355,7 +355,8 @@ class Chaos:
         retry_afters: tuple[int, ...] = (1, 2, 4),
     ) -> None:
         self.cluster = cluster
-        self.rng = rng
+        self.rng = rng  # the plan: which moves, when; the same for the same seed
+        self._live = random.Random(rng.random())  # victims, delays: drawn as things happen
         self.restart_after = restart_after
         self.arm_for = arm_for
         self.retry_afters = retry_afters
@@ -380,7 +381,7 @@ class Chaos:
     # -- the individual moves ----------------------------------------------------------------
 
     def _killed(self, replica: Replica) -> None:
-        delay = self.rng.uniform(*self.restart_after)
+        delay = self._live.uniform(*self.restart_after)
         with self._lock:
             self._restart_at[replica.index] = time.monotonic() + delay
 
@@ -457,17 +458,17 @@ class Chaos:
         elif action == "random_kill":
             alive = self.cluster.alive()
             if alive:
-                victim = self.rng.choice(alive)
+                victim = self._live.choice(alive)
                 if self.cluster.kill(victim):
                     self.counts.random_kills += 1
                     self._killed(victim)
         elif action == "rate_limit":
-            retry_after = self.rng.choice(self.retry_afters)
+            retry_after = self._live.choice(self.retry_afters)
             fake.fail("chat.postMessage", status=429, retry_after=retry_after, times=1)
             self.counts.rate_limits += 1
         elif action == "server_error":
-            status = self.rng.choice((500, 502, 503))
-            fake.fail("chat.postMessage", status=status, times=self.rng.choice((1, 2)))
+            status = self._live.choice((500, 502, 503))
+            fake.fail("chat.postMessage", status=status, times=self._live.choice((1, 2)))
             self.counts.server_errors += 1
         elif action == "drop_connections":
             self.drop_connections()
