@@ -135,9 +135,7 @@ class Bot:
             "type": "event_callback",
             "event_id": event_id,
             "event_time": 1700000100,
-            "authorizations": [
-                {"team_id": "T0001", "user_id": BOT_USER_ID, "is_bot": True}
-            ],
+            "authorizations": [{"team_id": "T0001", "user_id": BOT_USER_ID, "is_bot": True}],
         }
         return await self.send(json.dumps(body), "application/json", **options)
 
@@ -164,9 +162,7 @@ def _settings(demo_db: str, fake: FakeSlack, **overrides: Any) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def start_bot(
-    demo_db: str, fake: FakeSlack
-) -> AsyncIterator[Callable[..., Any]]:
+async def start_bot(demo_db: str, fake: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
     """Start the server on a free port; stopped (cleanly) at the end of the test."""
     running: list[tuple[asyncio.Task[None], Runtime]] = []
     session = aiohttp.ClientSession()
@@ -283,9 +279,7 @@ async def test_stale_timestamp_is_refused(start_bot: Callable[..., Any]) -> None
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("text", ["help", "", "  "])
-async def test_help_and_empty_list_accepted_forms(
-    start_bot: Callable[..., Any], text: str
-) -> None:
+async def test_help_and_empty_list_accepted_forms(start_bot: Callable[..., Any], text: str) -> None:
     """`help` or nothing answers with the accepted periods, and posts nothing."""
     bot = await start_bot()
     status, body, _ = await bot.slash(text)
@@ -329,7 +323,7 @@ async def test_private_report_goes_only_to_the_caller(start_bot: Callable[..., A
 
 @pytest.mark.asyncio
 async def test_mention_is_answered_in_its_thread(start_bot: Callable[..., Any]) -> None:
-    """"what happened yesterday?" gets yesterday's report in the mention's thread."""
+    """ "what happened yesterday?" gets yesterday's report in the mention's thread."""
     bot = await start_bot()
     status, _, _ = await bot.mention("what happened yesterday?", ts="1700000100.000100")
     assert status == 200
@@ -346,9 +340,7 @@ async def test_mention_inside_a_thread_answers_in_that_thread(
 ) -> None:
     """A mention in a thread is answered in that thread, not a new one."""
     bot = await start_bot()
-    await bot.mention(
-        "last 14 days please", ts="1700000200.000200", thread_ts="1700000001.000001"
-    )
+    await bot.mention("last 14 days please", ts="1700000200.000200", thread_ts="1700000001.000001")
     await bot.fake.wait_for("chat.postMessage", 2)
     await bot.idle()
     posts = _posts(bot.fake)
@@ -372,7 +364,7 @@ async def test_mention_without_a_period_gets_help_in_thread(
 
 @pytest.mark.asyncio
 async def test_private_mention_is_shown_only_to_its_author(start_bot: Callable[..., Any]) -> None:
-    """"yesterday, privately" shows the report to the author only, in the thread."""
+    """ "yesterday, privately" shows the report to the author only, in the thread."""
     bot = await start_bot()
     await bot.mention("yesterday, privately please", ts="1700000400.000400")
     shown = await bot.fake.wait_for("chat.postEphemeral", 2)
@@ -384,7 +376,7 @@ async def test_private_mention_is_shown_only_to_its_author(start_bot: Callable[.
 
 @pytest.mark.asyncio
 async def test_mention_with_a_bad_period_says_why_in_thread(start_bot: Callable[..., Any]) -> None:
-    """"last 500 days" is answered in the thread with the limit, not silence."""
+    """ "last 500 days" is answered in the thread with the limit, not silence."""
     bot = await start_bot()
     await bot.mention("report for the last 500 days", ts="1700000500.000500")
     [reply] = await bot.fake.wait_for("chat.postMessage", 1)

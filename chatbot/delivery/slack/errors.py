@@ -42,8 +42,7 @@ _MESSAGES = {
     "token_expired": _AUTH,
     "account_inactive": _AUTH,
     "missing_scope": (
-        "The Slack app lacks a permission ({code}: {needed}). Reinstall it from"
-        " slack/manifest.yml."
+        "The Slack app lacks a permission ({code}: {needed}). Reinstall it from slack/manifest.yml."
     ),
     "ratelimited": "Slack is rate limiting me ({code}); please try again in a minute.",
     "msg_too_long": "Slack refused the report as too long ({code}); the error is logged.",
