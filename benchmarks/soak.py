@@ -38,12 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.pg import fresh_database  # noqa: E402
 from tests.replica_harness import (  # noqa: E402
     Chaos,
     Cluster,
     check,
     delivery_rows,
-    fresh_database,
     percentile,
 )
 

@@ -49,7 +49,7 @@ class RunnerOptions:
     catch_up: timedelta = timedelta(hours=6)
     tick: timedelta = timedelta(seconds=1)
     backoff: timedelta = timedelta(seconds=2)
-    batch: int = 5
+    batch: int = 20
 
 
 class DeliveryRunner:
@@ -100,14 +100,22 @@ class DeliveryRunner:
         return added
 
     async def run_once(self) -> list[Delivery]:
-        """One tick: plan, claim, deliver. Returns the rows this worker claimed."""
-        now = self.clock()
-        await asyncio.to_thread(self.plan, now)
-        claimed = await asyncio.to_thread(
-            self.deliveries.claim, self.worker, now, self.options.lease, self.options.batch
-        )
-        for delivery in claimed:
-            await self.deliver(delivery)
+        """One tick: plan, then claim and deliver up to ``batch`` rows, one at a time.
+
+        Claiming one row at a time means a replica that dies holds at most the row it was
+        posting; the others stay free for the next replica's tick instead of waiting out a
+        lease. Returns the rows this worker claimed.
+        """
+        await asyncio.to_thread(self.plan, self.clock())
+        claimed: list[Delivery] = []
+        for _ in range(self.options.batch):
+            rows = await asyncio.to_thread(
+                self.deliveries.claim, self.worker, self.clock(), self.options.lease, 1
+            )
+            if not rows:
+                break
+            claimed += rows
+            await self.deliver(rows[0])
         return claimed
 
     async def deliver(self, delivery: Delivery) -> None:

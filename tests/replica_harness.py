@@ -2,7 +2,7 @@
 
 Shared by ``tests/test_replicas.py`` and ``benchmarks/soak.py``:
 
-- :func:`fresh_database` creates a PostgreSQL database of its own and drops it afterwards;
+- :func:`tests.pg.fresh_database` gives the run a PostgreSQL database of its own;
 - :class:`Cluster` runs N ``python -m chatbot serve`` processes (each with its own port, its
   own bot token for the fake Slack, its own ``application_name`` in PostgreSQL and a log file),
   starts, kills (SIGKILL), stops (SIGTERM) and restarts them, and always kills what it started;
@@ -24,10 +24,8 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,9 +42,6 @@ from chatbot.store.deliveries import SQLAlchemyDeliveryLog
 from tests.fakes.slack_api import Call, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 HOST = socket.gethostname()
 APP_NAME = "chatbot-replica"
 
@@ -75,30 +70,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@contextmanager
-def fresh_database(prefix: str = "support_report_replicas") -> Iterator[str]:
-    """A new, empty PostgreSQL database for this run; dropped (and its sessions ended) after."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        finally:
-            with admin.connect() as conn:
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        " WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        admin.dispose()
 
 
 def _base_env() -> dict[str, str]:

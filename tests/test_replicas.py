@@ -24,13 +24,13 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.slack_api import FakeSlack
+from tests.pg import fresh_database
 from tests.replica_harness import (
     SUPPORT_ID,
     Chaos,
     Cluster,
     check,
     delivery_rows,
-    fresh_database,
 )
 
 pytestmark = pytest.mark.postgres
@@ -58,7 +58,7 @@ SECOND_PHASE = ("claim_kill", "post_kill", "rate_limit", "drop_connections")
 def test_three_replicas_post_every_firing_exactly_once(tmp_path: Path) -> None:
     """Killed, restarted, stopped, rate limited and cut off replicas post each firing once."""
     rng = random.Random(SEED)
-    with fresh_database() as url, FakeSlack() as fake:
+    with fresh_database("support_report_replicas") as url, FakeSlack() as fake:
         cluster = Cluster(fake=fake, database_url=url, workdir=tmp_path, lease=LEASE)
         chaos: Chaos | None = None
         try:

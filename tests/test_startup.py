@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from chatbot.config import load_settings
 from chatbot.wiring import build_app
-from tests.conftest import PG_ADMIN_URL
+from tests.pg import fresh_database
 
 
 @pytest.fixture
 def empty_pg() -> Iterator[str]:
     """A brand-new PostgreSQL database, dropped afterwards."""
-    name = f"support_report_start_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("support_report_start") as url:
+        yield url
 
 
 def test_replicas_starting_together_do_not_race(empty_pg: str) -> None:
