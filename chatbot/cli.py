@@ -20,7 +20,7 @@ from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
 from chatbot.schedules import load_schedules
-from chatbot.sources.demo import DEMO_META_KEY, load_demo
+from chatbot.sources.demo import DEMO_META_KEY, leave_demo, load_demo
 from chatbot.sources.jsonl_import import import_file
 from chatbot.wiring import App, build_app
 
@@ -143,9 +143,7 @@ def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
 def import_(ctx: click.Context, file: Path) -> None:
     """Load GitHub REST issue objects from FILE (JSON Lines; comments under x_comments)."""
     app = build_app(_settings(ctx), demo=False)
-    if app.store.get_meta(DEMO_META_KEY) is not None:
-        app.store.clear()
-        app.store.set_meta(DEMO_META_KEY, "")
+    leave_demo(app.store)
     result = import_file(file, app.store)
     for error in result.errors:
         click.echo(f"{file}:{error}", err=True)

@@ -181,3 +181,22 @@ def test_bad_setting_named(
     assert code == 2
     assert "TZ: unknown time zone 'Mars/Olympus'" in err
     assert "WEEK_START: must be a weekday name" in err
+
+
+def test_second_import_keeps_the_first(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Importing a second file adds to the first; only the demo tickets are ever replaced."""
+    run(capsys, "info")  # a first run loads the demo
+    for number in (1, 2):
+        issue = {
+            "number": number,
+            "title": f"Ticket {number}",
+            "state": "open",
+            "html_url": f"https://github.com/acme/help/issues/{number}",
+            "created_at": "2025-04-22T09:00:00Z",
+        }
+        file = tmp_path / f"part{number}.jsonl"
+        file.write_text(json.dumps(issue) + "\n")
+        code, _, _ = run(capsys, "import", str(file))
+        assert code == 0
+    code, out, _ = run(capsys, "info")
+    assert "tickets:    2 in acme/help" in out

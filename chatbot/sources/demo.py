@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chatbot.core.models import Comment, Person, Ticket
@@ -127,6 +127,28 @@ def load_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> int:
     store.save_tickets(tickets)
     store.set_meta(DEMO_META_KEY, now.isoformat())
     return len(tickets)
+
+
+class DemoHolder(Protocol):
+    """The part of a ticket store that :func:`leave_demo` needs."""
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+def leave_demo(store: DemoHolder) -> bool:
+    """Empty a store that holds the demo tickets, before real ones arrive; True if it did.
+
+    The mark stays, empty, so the demo never loads itself over real tickets again.
+    """
+    if not store.get_meta(DEMO_META_KEY):
+        return False
+    store.clear()
+    store.set_meta(DEMO_META_KEY, "")
+    return True
 
 
 def ensure_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> bool:

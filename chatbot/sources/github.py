@@ -25,7 +25,7 @@ from github import Auth, Github, GithubException
 
 from chatbot.config import Settings
 from chatbot.core.errors import ConfigError, SourceUnavailable
-from chatbot.sources.demo import DEMO_META_KEY
+from chatbot.sources.demo import leave_demo
 from chatbot.sources.github_sync import (
     GitHubSync,
     Progress,
@@ -284,12 +284,8 @@ class GitHubIssueSource:
 
 def _leave_demo(store: SyncStore, repos: Sequence[str]) -> bool:
     """Empty a store that holds the demo tickets and forget the sync cursors; True if done."""
-    if not store.get_meta(DEMO_META_KEY):
+    if not leave_demo(store):
         return False
-    clear = getattr(store, "clear", None)
-    if callable(clear):
-        clear()
-    store.set_meta(DEMO_META_KEY, "")
     for repo in repos:
         for feed in ("issues", "comments"):
             store.set_meta(meta_key(repo, feed), "")

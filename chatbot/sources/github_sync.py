@@ -131,6 +131,10 @@ class SyncStore(Protocol):
         """Store a setting of the store itself."""
         ...
 
+    def clear(self) -> None:
+        """Delete every ticket (to replace the demo tickets)."""
+        ...
+
 
 # -- errors ----------------------------------------------------------------------------
 
