@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 Status = Literal["pending", "claimed", "posted", "failed", "skipped"]
-STATUSES: tuple[Status, ...] = ("pending", "claimed", "posted", "failed", "skipped")
 
 
 def delivery_key(schedule: str, target: str, fire_time: datetime) -> str:

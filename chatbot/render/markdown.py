@@ -8,7 +8,12 @@ import re
 from collections.abc import Sequence
 
 from chatbot.core.report import Figures, Report, TicketRef
-from chatbot.render.summary import summary_figures
+from chatbot.render.summary import (
+    NO_ACTIVITY,
+    NO_RECOMMENDATIONS,
+    NO_THEMES,
+    summary_figures,
+)
 from chatbot.render.text import md_inline
 
 MAX_LABEL_ROWS = 15
@@ -72,7 +77,7 @@ def render_markdown(report: Report) -> str:
             for a in report.most_active
         ]
     else:
-        out.append("No ticket was opened, closed or commented on in this period.")
+        out.append(NO_ACTIVITY)
     out.append("")
 
     labels = [b for b in report.breakdown if b.dimension == "label"]
@@ -125,13 +130,13 @@ def render_markdown(report: Report) -> str:
             ]
             out.append("")
     else:
-        out += ["No common issues: no two tickets of this period share a topic.", ""]
+        out += [NO_THEMES, ""]
 
     out.append("## Recommendations")
     if report.recommendations:
         out += [f"- {_linkify(r.text, r.tickets, multi)}" for r in report.recommendations]
     else:
-        out.append("None: nothing in this period's tickets calls for action.")
+        out.append(NO_RECOMMENDATIONS)
 
     if report.daily_links:
         out += ["", "## Daily Reports", "The daily reports of this week:", ""]

@@ -21,7 +21,13 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, NotRequired, TypedDict
 
 from chatbot.core.report import Activity, Breakdown, Recommendation, Report, TicketRef
-from chatbot.render.summary import SummaryFigure, summary_figures
+from chatbot.render.summary import (
+    NO_ACTIVITY,
+    NO_RECOMMENDATIONS,
+    NO_THEMES,
+    SummaryFigure,
+    summary_figures,
+)
 from chatbot.render.text import one_line
 
 MAX_BLOCKS = 50
@@ -343,7 +349,7 @@ def main_message(report: Report) -> MessagePayload:
             lines_section(
                 "most-active",
                 "*Most active tickets*",
-                ["No ticket was opened, closed or commented on in this period."],
+                [NO_ACTIVITY],
             )
         )
 
@@ -365,7 +371,7 @@ def main_message(report: Report) -> MessagePayload:
             lines_section(
                 "themes",
                 "*Common issues*",
-                ["No common issues: no two tickets of this period share a topic."],
+                [NO_THEMES],
             )
         )
 
@@ -379,7 +385,7 @@ def main_message(report: Report) -> MessagePayload:
             lines_section(
                 "recommendations",
                 "*Recommendations*",
-                ["None: nothing in this period's tickets calls for action."],
+                [NO_RECOMMENDATIONS],
             )
         )
     blocks.append(

@@ -1,4 +1,7 @@
-"""The summary figures as every rendering words them: one source for Markdown, Slack, Discord."""
+"""What every rendering says the same way: the summary figures and the empty-section lines.
+
+One source for Markdown, Slack and (later) Discord.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,10 @@ from typing import TypedDict
 
 from chatbot.core.report import Figures
 from chatbot.render.text import delta, hours
+
+NO_ACTIVITY = "No ticket was opened, closed or commented on in this period."
+NO_THEMES = "No common issues: no two tickets of this period share a topic."
+NO_RECOMMENDATIONS = "None: nothing in this period's tickets calls for action."
 
 
 class SummaryFigure(TypedDict):

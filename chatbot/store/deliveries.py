@@ -8,7 +8,7 @@ name and a lease. Every later step checks that the worker still holds the claim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -197,8 +197,3 @@ class SQLAlchemyDeliveryLog:
         )
         with self.engine.begin() as conn:
             conn.execute(statement)
-
-    def forget(self, schedules: Sequence[str]) -> None:
-        """Drop planning horizons of schedules (tests and `--reset`)."""
-        with self.engine.begin() as conn:
-            conn.execute(meta.delete().where(meta.c.key.in_([f"horizon:{s}" for s in schedules])))

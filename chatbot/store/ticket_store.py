@@ -158,15 +158,6 @@ class SQLAlchemyTicketStore:
                 saved += len(rows)
         return saved
 
-    def delete_comments(self, comment_ids: Iterable[int]) -> None:
-        """Remove comments by id (deleted on GitHub)."""
-        chosen = list(comment_ids)
-        with self.engine.begin() as conn:
-            for start in range(0, len(chosen), BATCH):
-                conn.execute(
-                    delete(comments).where(comments.c.id.in_(chosen[start : start + BATCH]))
-                )
-
     def _ids(self, conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
         found: dict[tuple[str, int], int] = {}
         by_repo: dict[str, list[int]] = defaultdict(list)
