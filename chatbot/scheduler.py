@@ -104,13 +104,19 @@ class DeliveryRunner:
 
         Claiming one row at a time means a replica that dies holds at most the row it was
         posting; the others stay free for the next replica's tick instead of waiting out a
-        lease. Returns the rows this worker claimed.
+        lease. A row given back during this tick (a transient failure) is not claimed again in
+        it, whatever the clock says by then. Returns the rows this worker claimed.
         """
         await asyncio.to_thread(self.plan, self.clock())
         claimed: list[Delivery] = []
         for _ in range(self.options.batch):
             rows = await asyncio.to_thread(
-                self.deliveries.claim, self.worker, self.clock(), self.options.lease, 1
+                self.deliveries.claim,
+                self.worker,
+                self.clock(),
+                self.options.lease,
+                1,
+                [d.id for d in claimed],
             )
             if not rows:
                 break
@@ -134,9 +140,14 @@ class DeliveryRunner:
             bound.warning("delivery_failed", reason=reason)
             return
         if delivery.attempts > 1:
-            found = await poster.find_posted(
-                target.channel, delivery.key, delivery.fire_time - timedelta(minutes=1)
-            )
+            try:
+                found = await poster.find_posted(
+                    target.channel, delivery.key, delivery.fire_time - timedelta(minutes=1)
+                )
+            except DeliveryFailed as exc:
+                bound.warning("delivery_error", reason=exc.reason, step="find_posted")
+                await self._failed(delivery, exc)
+                return
             if found is not None:
                 await self._finish(self.deliveries.mark_posted, delivery, found)
                 bound.info("delivery_found_posted", message_id=found)
@@ -158,8 +169,8 @@ class DeliveryRunner:
         try:
             message_id = await poster.post(target.channel, payload, delivery.key)
         except DeliveryFailed as exc:
-            await self._failed(delivery, exc)
             bound.warning("delivery_error", reason=exc.reason, permanent=exc.permanent)
+            await self._failed(delivery, exc)
             return
         except Exception as exc:  # an unknown error is retried, never lost
             bound.exception("delivery_error", reason=type(exc).__name__)
@@ -174,6 +185,7 @@ class DeliveryRunner:
             bound.warning("delivery_claim_lost", step="mark_posted", message_id=message_id)
 
     async def _failed(self, delivery: Delivery, exc: DeliveryFailed) -> None:
+        """Record a failed attempt: failed for good, or given back with a back-off."""
         if exc.permanent:
             await self._finish(self.deliveries.mark_failed, delivery, exc.reason)
             return

@@ -8,7 +8,7 @@ name and a lease. Every later step checks that the worker still holds the claim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,9 +67,17 @@ class SQLAlchemyDeliveryLog:
             return len(conn.execute(statement, rows).all())
 
     def claim(
-        self, worker: str, now: datetime, lease: timedelta, limit: int = 10
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 10,
+        exclude: Sequence[int] = (),
     ) -> list[Delivery]:
-        """Claim up to ``limit`` due rows: pending ones, and claimed ones whose lease ran out."""
+        """Claim up to ``limit`` due rows: pending ones, and claimed ones whose lease ran out.
+
+        Rows whose ids are in ``exclude`` (already handled by the caller) are left alone.
+        """
         due = (
             select(deliveries.c.id)
             .where(
@@ -82,6 +90,7 @@ class SQLAlchemyDeliveryLog:
                     and_(deliveries.c.status == "claimed", deliveries.c.lease_until < now),
                 ),
             )
+            .where(deliveries.c.id.not_in(list(exclude)))
             .order_by(deliveries.c.fire_time, deliveries.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
