@@ -195,7 +195,14 @@ def serve(ctx: click.Context, host: str, port: int | None) -> None:
     settings = _settings(ctx)
     configure_logging(settings.log_level or "info", settings.log_format)
     app = _app(ctx)
-    extensions = serve_extensions(app, load_schedules(settings.chatbot_config, utc_now()))
+    schedules = load_schedules(settings.chatbot_config, utc_now())
+    if not schedules:
+        log.info(
+            "no_schedules",
+            config=str(settings.chatbot_config),
+            hint="no scheduled posts; add schedules to this file (see chatbot.example.toml)",
+        )
+    extensions = serve_extensions(app, schedules)
     asyncio.run(serve_app(app, host=host, port=port, extensions=extensions))
 
 
