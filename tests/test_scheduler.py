@@ -183,11 +183,16 @@ async def test_rate_limit_longer_than_the_lease_posts_once(
     second = runner_for(store, poster, clock, worker="second", text=text)
     await first.run_once()
     fake.fail("chat.postMessage", status=429, retry_after=1)
+    # The first post is in flight, its 429 not yet answered, until the second worker is done:
+    # otherwise the first worker's give-back races the second one's claim (under SKIP LOCKED on
+    # PostgreSQL, the claim skips a row being given back and this tick finds nothing).
+    answer_first = fake.hold("chat.postMessage")
     clock.now = START + timedelta(hours=1, seconds=1)
     slow = asyncio.create_task(first.run_once())
-    await fake.wait_for("chat.postMessage", 1)  # the 429 is answered
+    await fake.wait_for("chat.postMessage", 1)  # the first post has arrived
     clock.now += timedelta(seconds=31)  # the first worker's lease has run out
     await second.run_once()
+    answer_first.set()  # the 429 reaches the first worker only now
     await slow
     [row] = second.deliveries.all()
     assert (row.status, row.claimed_by) == ("posted", "second")

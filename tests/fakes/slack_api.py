@@ -36,6 +36,8 @@ TOKEN = "xoxb-fake-token"
 APP_TOKEN = "xapp-fake-token"
 BOT_USER_ID = "UBOT"
 TEAM_ID = "T0001"
+#: How long a held call waits for its release before the fake gives up (a test forgot it).
+HOLD_LIMIT = 30.0
 
 
 class _Server(ThreadingHTTPServer):
@@ -84,6 +86,7 @@ class _State:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    holds: dict[str, list[threading.Event]] = field(default_factory=dict)
     channels: dict[str, str] = field(
         default_factory=lambda: {"support": "C0SUPPORT", "general": "C0GENERAL"}
     )
@@ -158,6 +161,17 @@ class FakeSlack:
         failure = _Failure(status=status, error=error, retry_after=retry_after, times=times)
         with self.state.lock:
             self.state.failures.setdefault(method, []).append(failure)
+
+    def hold(self, method: str) -> threading.Event:
+        """Keep the answer to the next call of ``method`` back until the event is set.
+
+        The call is recorded (and its failure, if any, taken) when it arrives, so a test can
+        run other requests while this one is in flight, then release it.
+        """
+        release = threading.Event()
+        with self.state.lock:
+            self.state.holds.setdefault(method, []).append(release)
+        return release
 
     def calls(self, method: str | None = None) -> list[Call]:
         """The calls received so far, optionally only those of one method."""
@@ -241,6 +255,7 @@ class FakeSlack:
             self._json(request, {"ok": False, "error": "invalid_auth"})
             return
         failure = self._take_failure(method)
+        self._wait_if_held(method)
         if failure is not None:
             self._send_failure(request, failure)
             return
@@ -275,6 +290,13 @@ class FakeSlack:
             if failure.times <= 0:
                 queue.pop(0)
             return failure
+
+    def _wait_if_held(self, method: str) -> None:
+        with self.state.lock:
+            queue = self.state.holds.get(method) or []
+            release = queue.pop(0) if queue else None
+        if release is not None and not release.wait(HOLD_LIMIT):
+            raise AssertionError(f"held {method} was never released")
 
     def _send_failure(
         self, request: BaseHTTPRequestHandler, failure: _Failure, *, plain: bool = False
