@@ -33,21 +33,28 @@ def pg_database() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A database URL with an empty schema: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'store.db'}"
-        return
-    base: str = request.getfixturevalue("pg_database")
-    engine = create_engine(base, poolclass=NullPool)
+@pytest.fixture
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a SQLite file that does not exist yet."""
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'store.db'}"
+
+
+@pytest.fixture
+def postgres_url(pg_database: str) -> str:
+    """The URL of this run's PostgreSQL database, with an empty public schema."""
+    engine = create_engine(pg_database, poolclass=NullPool)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield base
+    return pg_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A database URL with an empty schema: a SQLite file, or a fresh PostgreSQL schema."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
 from chatbot.core.deliveries import Status, delivery_key
-from chatbot.store import SQLAlchemyTicketStore
+from chatbot.core.ports import DeliveryLog
+from chatbot.scheduling.memory_log import MemoryDeliveryLog
+from chatbot.store import open_store
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
 from tests.factories import at
 
@@ -16,23 +19,29 @@ NOW = at("2025-04-22 07:00")
 LEASE = timedelta(seconds=30)
 
 
-@pytest.fixture
-def log(store: SQLAlchemyTicketStore) -> SQLAlchemyDeliveryLog:
-    return SQLAlchemyDeliveryLog(store.engine)
+@pytest.fixture(params=["sqlite", "postgres", "memory"])
+def log(request: pytest.FixtureRequest) -> Iterator[DeliveryLog]:
+    """The database log (SQLite and PostgreSQL) and the in-memory one keep the same rules."""
+    if request.param == "memory":
+        yield MemoryDeliveryLog()
+        return
+    store = open_store(request.getfixturevalue(f"{request.param}_url"))
+    yield SQLAlchemyDeliveryLog(store.engine)
+    store.engine.dispose()
 
 
 def firing(minute: int, target: str = "slack:#support") -> tuple[str, str, datetime, Status]:
     return ("daily", target, NOW + timedelta(minutes=minute), "pending")
 
 
-def test_planning_twice_keeps_one_row(log: SQLAlchemyDeliveryLog) -> None:
+def test_planning_twice_keeps_one_row(log: DeliveryLog) -> None:
     """Every replica may plan the same firing; the log keeps one row for it."""
     assert log.plan([firing(0), firing(0, "slack:C1")], NOW) == 2
     assert log.plan([firing(0), firing(0, "slack:C1")], NOW) == 0
     assert len(log.all()) == 2
 
 
-def test_claim_then_post_once(log: SQLAlchemyDeliveryLog) -> None:
+def test_claim_then_post_once(log: DeliveryLog) -> None:
     """A claimed row is not claimed again while its lease holds; posting needs the claim."""
     log.plan([firing(0)], NOW)
     [mine] = log.claim("a", NOW, LEASE)
@@ -45,7 +54,7 @@ def test_claim_then_post_once(log: SQLAlchemyDeliveryLog) -> None:
     assert log.claim("b", NOW + timedelta(hours=1), LEASE) == []
 
 
-def test_expired_lease_moves_to_another_worker(log: SQLAlchemyDeliveryLog) -> None:
+def test_expired_lease_moves_to_another_worker(log: DeliveryLog) -> None:
     """When a worker dies holding a claim, another takes the row after the lease runs out."""
     log.plan([firing(0)], NOW)
     [first] = log.claim("a", NOW, LEASE)
@@ -57,14 +66,14 @@ def test_expired_lease_moves_to_another_worker(log: SQLAlchemyDeliveryLog) -> No
     assert log.mark_posted(second.id, "b", later, "ts-b")
 
 
-def test_not_due_is_not_claimed(log: SQLAlchemyDeliveryLog) -> None:
+def test_not_due_is_not_claimed(log: DeliveryLog) -> None:
     """A firing in the future waits for its time."""
     log.plan([firing(10)], NOW)
     assert log.claim("a", NOW, LEASE) == []
     assert len(log.claim("a", NOW + timedelta(minutes=10), LEASE)) == 1
 
 
-def test_retry_later_and_failure(log: SQLAlchemyDeliveryLog) -> None:
+def test_retry_later_and_failure(log: DeliveryLog) -> None:
     """A transient error waits for its back-off; a permanent one keeps its reason."""
     log.plan([firing(0), firing(0, "slack:C1")], NOW)
     one, two = log.claim("a", NOW, LEASE)
@@ -78,7 +87,7 @@ def test_retry_later_and_failure(log: SQLAlchemyDeliveryLog) -> None:
     assert log.counts() == {"claimed": 1, "failed": 1}
 
 
-def test_horizon_only_moves_forward(log: SQLAlchemyDeliveryLog) -> None:
+def test_horizon_only_moves_forward(log: DeliveryLog) -> None:
     """Replicas racing to record the planning horizon never move it back."""
     assert log.horizon("daily") is None
     log.advance_horizon("daily", NOW)
@@ -95,7 +104,7 @@ def test_key_format() -> None:
     )
 
 
-def test_concurrent_claimers_never_share_a_row(log: SQLAlchemyDeliveryLog) -> None:
+def test_concurrent_claimers_never_share_a_row(log: DeliveryLog) -> None:
     """Eight workers claiming at once get disjoint rows, and every row is claimed."""
     log.plan([firing(m) for m in range(40)], NOW)
     claimed: dict[str, list[int]] = {}

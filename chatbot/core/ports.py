@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from chatbot.core.deliveries import Delivery, Status
 from chatbot.core.models import Comment, Ticket
 from chatbot.core.report import Report
 
@@ -83,4 +84,69 @@ class ReportPoster(Protocol):
         Raises:
             DeliveryFailed: with ``permanent`` set for errors a retry cannot fix.
         """
+        ...
+
+
+class DeliveryLog(Protocol):
+    """The log that makes scheduled posts exactly once: one row per (schedule, target, fire time).
+
+    Every step after :meth:`claim` succeeds only while ``worker`` still holds the claim and its
+    lease has not run out at ``now``; it returns False otherwise, and changes nothing.
+    """
+
+    def plan(self, firings: Iterable[tuple[str, str, datetime, Status]], now: datetime) -> int:
+        """Add the (schedule, target, fire time, status) rows that are not there yet."""
+        ...
+
+    def claim(
+        self,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 10,
+        exclude: Sequence[int] = (),
+    ) -> list[Delivery]:
+        """Claim up to ``limit`` due rows (pending, or claimed with a lapsed lease)."""
+        ...
+
+    def save_payload(self, delivery_id: int, worker: str, now: datetime, payload: str) -> bool:
+        """Keep the rendered message on the row, so a retry posts the same thing."""
+        ...
+
+    def extend(self, delivery_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+        """Renew the lease before a slow step."""
+        ...
+
+    def mark_posted(self, delivery_id: int, worker: str, now: datetime, message_id: str) -> bool:
+        """Posted, with the platform's message id."""
+        ...
+
+    def retry_later(
+        self, delivery_id: int, worker: str, now: datetime, not_before: datetime, error: str
+    ) -> bool:
+        """A transient failure: back to pending, not to be tried before ``not_before``."""
+        ...
+
+    def mark_failed(self, delivery_id: int, worker: str, now: datetime, error: str) -> bool:
+        """A permanent failure, with its reason."""
+        ...
+
+    def horizon(self, schedule: str) -> datetime | None:
+        """The latest fire time of ``schedule`` already planned."""
+        ...
+
+    def advance_horizon(self, schedule: str, moment: datetime) -> None:
+        """Move the planning horizon of ``schedule`` forward, never back."""
+        ...
+
+    def recent(self, limit: int = 50, schedule: str | None = None) -> list[Delivery]:
+        """The newest rows first."""
+        ...
+
+    def all(self) -> list[Delivery]:
+        """Every row, oldest first."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How many rows have each status."""
         ...

@@ -1,0 +1,1 @@
+"""Scheduled reports: the schedules, the exactly-once delivery runner, the timer."""
