@@ -142,6 +142,8 @@ def check_database_url(value: str) -> None:
         )
     if port is not None and not 1 <= port <= 65535:
         raise ValueError(f"port {port} is out of range 1-65535; use {DATABASE_EXAMPLES}")
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2":
+        url = url.set(drivername="postgresql+psycopg")  # the store runs it on psycopg 3
     try:
         dialect = url.get_dialect()
     except NoSuchModuleError:

@@ -186,6 +186,7 @@ def test_bad_slack_api_url_is_named() -> None:
         "sqlite://",
         "postgresql+psycopg://u:pw@127.0.0.1:5432/db",
         "postgresql://u@h/db",
+        "postgresql+psycopg2://u@h/db",
     ],
 )
 def test_good_database_urls_are_kept(url: str) -> None:
@@ -198,3 +199,11 @@ def test_every_bad_variable_is_named_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, database_url="nope", github_api_url="ftp://x")
     assert [p.split(":")[0] for p in caught.value.problems] == ["DATABASE_URL", "GITHUB_API_URL"]
+
+
+def test_database_driver_that_is_not_installed_is_named() -> None:
+    """A known dialect whose driver is missing is refused before any connection, no password."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, database_url=f"postgresql+pg8000://u:{SECRET}@h/db")
+    assert "DATABASE_URL: driver 'pg8000' is not installed" in str(caught.value)
+    assert SECRET not in str(caught.value)
