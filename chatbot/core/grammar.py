@@ -72,6 +72,8 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+_LOOSE_LASTDAYS = re.compile(r"(?:last|past)[\s-]+\S*?[\s-]*days?")
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Request:
@@ -112,6 +114,10 @@ def parse_period(text: str, cal: Calendar) -> Period:
         match = pattern.fullmatch(cleaned)
         if match:
             return _build(form, match, cleaned, cal)
+    if _LOOSE_LASTDAYS.fullmatch(cleaned):  # last--1-days, last-1.5-days, last few days
+        raise PeriodError(
+            text, f"'{_shorten(text)}': N in last-N-days must be 1 to {MAX_DAYS}", ACCEPTED
+        )
     raise PeriodError(text, f"'{_shorten(text)}' is not a period", ACCEPTED)
 
 
