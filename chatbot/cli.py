@@ -40,7 +40,7 @@ class ChatbotGroup(click.Group):
                 f"Reports:  {settings.reports_dir.resolve()}  (REPORTS_DIR)",
             ]
         except ConfigError as exc:
-            lines = [str(exc)]
+            lines = [f"Warning: {exc}"]
         formatter.write_paragraph()
         for line in lines:
             formatter.write(f"  {line}\n")
@@ -303,12 +303,21 @@ def sync(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user and config errors become one line and exit status 2."""
+    # First of all, before any setting is read: whatever fails from here on is logged by
+    # our renderers, which never print local variables (a .env's bytes, a password).
+    configure_logging("warning", "auto")
     try:
         code = cli.main(args=argv, prog_name="chatbot", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        _show_usage_error(exc)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
@@ -322,3 +331,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _show_usage_error(exc: click.UsageError) -> None:
+    """At most two lines: what was wrong, and where the help is (no usage dump)."""
+    click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+    ctx = exc.ctx
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        option = max(ctx.command.get_help_option_names(ctx), key=len)
+        click.echo(f"Try '{ctx.command_path} {option}' for help.", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

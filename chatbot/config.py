@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from chatbot.core.errors import ConfigError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DATABASE_EXAMPLES = "sqlite:///path.db or postgresql+psycopg://user:password@host/db"
 
 
 def default_database_url() -> str:
@@ -73,6 +75,24 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        check_database_url(value)
+        return value
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url(cls, value: str) -> str:
+        check_http_url(value, "https://api.github.com")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        check_http_url(value, "https://slack.com/api/")
+        return value
+
     @field_validator("week_start")
     @classmethod
     def _weekday(cls, value: str) -> str:
@@ -103,10 +123,82 @@ class Settings(BaseSettings):
         return make_url(self.database_url).render_as_string(hide_password=True)
 
 
+def check_database_url(value: str) -> None:
+    """Raise ValueError unless ``value`` is a SQLite or PostgreSQL URL whose driver is installed.
+
+    Nothing connects; the message never repeats the URL, which may hold a password.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(value)
+        port = url.port
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL; use {DATABASE_EXAMPLES}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"unsupported database {url.get_backend_name()!r}; use {DATABASE_EXAMPLES}"
+        )
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range 1-65535; use {DATABASE_EXAMPLES}")
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2":
+        url = url.set(drivername="postgresql+psycopg")  # the store runs it on psycopg 3
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(
+            f"unknown driver {url.get_driver_name()!r}; use {DATABASE_EXAMPLES}"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        raise ValueError(
+            f"driver {url.get_driver_name()!r} is not installed; use {DATABASE_EXAMPLES}"
+        ) from None
+
+
+def check_http_url(value: str, example: str) -> None:
+    """Raise ValueError unless ``value`` is an http(s) URL with a host and a port in 1-65535."""
+    fix = f"use an http:// or https:// URL with a host, like {example}"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"bad host or port (1-65535); {fix}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL; {fix}")
+    if port == 0:
+        raise ValueError(f"port 0 is out of range 1-65535; {fix}")
+
+
+def _first_non_utf8_line(path: Path) -> int | str:
+    """The number of the first line of ``path`` that is not UTF-8; never its text."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return "?"
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return "?"
+
+
 def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
     """Settings from the environment; one :class:`ConfigError` lists every bad variable."""
     try:
         return Settings(_env_file=env_file, **overrides)
+    except UnicodeDecodeError:
+        where = _first_non_utf8_line(Path(str(env_file)))
+        raise ConfigError(
+            [f"{env_file}: line {where} is not UTF-8 text; save the file as UTF-8"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [f"{env_file}: cannot be read ({exc.strerror or type(exc).__name__}); fix or remove it"]
+        ) from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

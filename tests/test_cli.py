@@ -200,3 +200,65 @@ def test_second_import_keeps_the_first(capsys: pytest.CaptureFixture[str], tmp_p
         assert code == 0
     code, out, _ = run(capsys, "info")
     assert "tickets:    2 in acme/help" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "hint"),
+    [
+        (
+            ["report", "--bogus"],
+            "error: No such option '--bogus'.",
+            "Try 'chatbot report --help' for help.",
+        ),
+        (
+            ["report"],
+            "error: Missing argument 'PERIOD...'.",
+            "Try 'chatbot report --help' for help.",
+        ),
+        (["reprot"], "error: No such command 'reprot'.", "Try 'chatbot --help' for help."),
+        (
+            ["report", "today", "--format", "pdf"],
+            "error: Invalid value for '--format'",
+            "Try 'chatbot report --help' for help.",
+        ),
+    ],
+)
+def test_usage_errors_are_two_lines(
+    capsys: pytest.CaptureFixture[str], args: list[str], error: str, hint: str
+) -> None:
+    """A usage error says what was wrong and where the help is, without a usage dump."""
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert lines[0].startswith(error)
+    assert lines[1] == hint
+
+
+def test_no_command_shows_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`chatbot` alone still prints the whole help."""
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "Commands:" in err
+
+
+@pytest.mark.parametrize("ticket", ["abc", "12x", "owner#12", "0", "#", "9" * 30])
+def test_explain_names_the_ticket_forms(capsys: pytest.CaptureFixture[str], ticket: str) -> None:
+    """`chatbot explain abc` says what a ticket reference looks like, in one line, exit 2."""
+    code, out, err = run(capsys, "explain", ticket)
+    assert code == 2
+    assert out == ""
+    [line] = [line for line in err.splitlines() if line.strip()]
+    assert line.endswith("is not a ticket; use 123 or owner/name#123")
+
+
+@pytest.mark.parametrize("period", ["0001-01", "9999-W52", "0000-01", "last--1-days"])
+def test_edge_periods_are_one_line(capsys: pytest.CaptureFixture[str], period: str) -> None:
+    """Edge years and malformed counts are a one-line error with exit 2, not a crash."""
+    code, out, err = run(capsys, "report", period, "--no-files")
+    assert code == 2
+    assert out == ""
+    [line] = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("error: ")
+    assert "Accepted:" in line

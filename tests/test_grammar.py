@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from chatbot.core.errors import PeriodError
 from chatbot.core.grammar import ACCEPTED, Calendar, parse_mention, parse_period, parse_request
+from chatbot.core.periods import EARLIEST, Period
 
 NOW = datetime(2025, 4, 24, 15, 30, tzinfo=UTC)  # Thursday of ISO week 17
 CAL = Calendar(now=NOW)
@@ -68,7 +69,8 @@ def test_range_spacing_forgiven() -> None:
         ("last-0-days", "N must be 1 to 366"),
         ("2025-13", "2025-13 is not a month"),
         ("2025-W54", "2025 has no week 54"),
-        ("2030-01-01", "starts in the future"),
+        ("2030-01-01", "2030-01-01 is in the future"),
+        ("2025-05-01", "starts in the future (2025-05-01)"),
         ("since 2026-01-01", "starts in the future"),
         ("last-week please", "is not a period"),
     ],
@@ -194,3 +196,131 @@ def test_previous_period_is_adjacent(word: str) -> None:
     before = period.previous()
     assert before.end == period.start - timedelta(days=1)
     assert before.kind == period.kind
+
+
+# Zones at both ends of the offsets: a day's bounds in UTC move by up to 14 hours.
+ZONES = ("UTC", "Pacific/Kiritimati", "Etc/GMT+12", "Asia/Tokyo", "America/New_York")
+
+
+@pytest.mark.parametrize("tz", ZONES)
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("0001-01", "0001-01 is before 1970-01-01"),
+        ("0000-01", "0000-01 is before 1970-01-01"),
+        ("0001-01-01", "0001-01-01 is before 1970-01-01"),
+        ("0000-01-01", "0000-01-01 is before 1970-01-01"),
+        ("0001-W01", "0001-W01 is before 1970-01-01"),
+        ("1969-12-31", "before 1970-01-01"),
+        ("1970-W01", "starts (1969-12-29) before 1970-01-01"),
+        ("since 0001-01-01", "0001-01-01 is before 1970-01-01"),
+        ("0001-01-01..0001-01-03", "0001-01-01 is before 1970-01-01"),
+        ("9999-12", "9999-12 is in the future"),
+        ("9999-W52", "9999-W52 is in the future"),
+        ("9999-12-31", "9999-12-31 is in the future"),
+        ("9999-12-31..9999-12-31", "9999-12-31 is in the future"),
+        ("2025-04-20..9999-12-31", "9999-12-31 is in the future"),
+        ("since 9999-12-31", "9999-12-31 is in the future"),
+        ("2026-12", "2026-12 is in the future"),
+    ],
+)
+def test_edge_years_are_refused_with_the_range(tz: str, text: str, problem: str) -> None:
+    """Years 0 to 9999 outside 1970..today are one clear error, never an overflow."""
+    with pytest.raises(PeriodError) as caught:
+        parse_period(text, Calendar(now=NOW, tz=tz))
+    message = str(caught.value)
+    assert problem in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("tz", ZONES)
+@pytest.mark.parametrize("text", ["1970-01-01", "1970-01", "1970-01-01..1970-01-07", "1970-W02"])
+def test_earliest_day_is_accepted(tz: str, text: str) -> None:
+    """Periods starting on 1970-01-01 or later parse, in any zone."""
+    period = parse_period(text, Calendar(now=NOW, tz=tz))
+    assert period.start >= EARLIEST
+    assert period.start_at < period.end_at
+    assert period.previous().end < period.start
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "last--1-days",
+        "last-+1-days",
+        "last-1.5-days",
+        "last-00-days",
+        "last - -1 days",
+        "last--7--days",
+        "past--1-day",
+        "last-99999999999999999999-days",
+        "last-" + "9" * 5000 + "-days",
+    ],
+)
+def test_malformed_day_counts_are_refused(text: str) -> None:
+    """A negative, signed, fractional, zero or huge N is refused like last-0-days."""
+    with pytest.raises(PeriodError) as caught:
+        parse_period(text, CAL)
+    assert "must be 1 to 366" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert len(str(caught.value)) < 400
+
+
+def test_malformed_day_count_in_a_mention_is_not_guessed() -> None:
+    """`last--1-days` in free text is not read as `last-1-days`."""
+    request = parse_mention("report for last--1-days please", CAL)
+    assert request.period is None or request.period.label != "last-1-days"
+
+
+def _form(day: date, form: str, other: date, n: int) -> str:
+    year, week, _ = day.isocalendar()
+    return {
+        "day": day.isoformat(),
+        "month": f"{day.year:04d}-{day.month:02d}",
+        "week": f"{year:04d}-W{week:02d}",
+        "range": f"{day.isoformat()}..{other.isoformat()}",
+        "since": f"since {day.isoformat()}",
+        "lastdays": f"last-{n}-days",
+        "year0": f"0000-{day.month:02d}" + ("" if n % 2 else f"-{day.day:02d}"),
+    }[form]
+
+
+@given(
+    st.dates(min_value=date.min, max_value=date.max),
+    st.dates(min_value=date.min, max_value=date.max),
+    st.sampled_from(["day", "month", "week", "range", "since", "lastdays", "year0"]),
+    st.one_of(st.integers(min_value=-10, max_value=400), st.integers(min_value=0)),
+    st.sampled_from(ZONES),
+    st.integers(min_value=0, max_value=6),
+)
+def test_whole_date_range_gives_a_period_or_a_period_error(
+    day: date, other: date, form: str, n: int, tz: str, week_start: int
+) -> None:
+    """Any date from 0001-01-01 to 9999-12-31, in any form: a valid Period or a PeriodError."""
+    cal = Calendar(now=NOW, tz=tz, week_start=week_start)
+    text = _form(day, form, other, n)
+    try:
+        period = parse_period(text, cal)
+    except PeriodError as exc:
+        message = str(exc)
+    else:
+        assert isinstance(period, Period)
+        assert EARLIEST <= period.start <= cal.today
+        assert 1 <= period.days <= 366
+        assert period.start_at < period.end_at
+        assert period.previous().end < period.start
+        return
+    assert "\n" not in message
+    assert "Accepted:" in message
+
+
+@given(st.text(alphabet="0123456789-.+wW: sincelastpdy\u0660\uff11", max_size=30))
+def test_period_like_text_never_crashes(text: str) -> None:
+    """Text made of the grammar's own characters never raises anything but PeriodError."""
+    messages = []
+    for parse in (parse_period, parse_request, parse_mention):
+        try:
+            parse(text, CAL)
+        except PeriodError as exc:
+            messages.append(str(exc))
+    assert all("\n" not in message for message in messages)

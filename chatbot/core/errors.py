@@ -6,6 +6,7 @@ so that handlers can show it to a person without formatting of their own::
     SupportReportError
      ├── UserInputError (ValueError)       shown to the person who asked, with the fix
      │    ├── PeriodError                  a period the grammar does not accept
+     │    ├── TicketReferenceError         text that is not a ticket reference (123, o/n#123)
      │    └── TicketNotFound (LookupError) no ticket with that number in the store
      ├── ConfigError (ValueError)          bad settings; names every bad variable
      ├── ImportLineError (ValueError)      one line of an import file that could not be read
@@ -34,6 +35,17 @@ class PeriodError(UserInputError):
         self.problem = problem
         self.accepted = tuple(accepted)
         super().__init__(f"{problem}. Accepted: {', '.join(self.accepted)}.")
+
+
+class TicketReferenceError(UserInputError):
+    """Text that is not a ticket reference; the message names the accepted forms."""
+
+    def __init__(self, text: str, accepted: Sequence[str]) -> None:
+        self.text = text
+        self.accepted = tuple(accepted)
+        shown = " ".join(text.split())
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        super().__init__(f"'{shown}' is not a ticket; use {' or '.join(self.accepted)}")
 
 
 class TicketNotFound(UserInputError, LookupError):

@@ -10,9 +10,13 @@ Accepted periods (case and spacing forgiving; ``_`` or spaces may stand for ``-`
     YYYY-Www                      a week (its days follow the team's first weekday)
     since YYYY-MM-DD              that day through today
 
+Every period starts between 1970-01-01 and today and spans at most 366 days; the bounds are
+checked before any date arithmetic, so no year (0000 to 9999) can overflow.
+
 A request may also carry the words ``help`` and ``private``. :func:`parse_period` is
 strict (the CLI); :func:`parse_request` reads a slash command's text; :func:`parse_mention`
-finds a period inside free text ("report for this month please").
+finds a period inside free text ("report for this month please"). :func:`parse_ticket`
+reads a ticket reference (``123``, ``owner/name#123``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from chatbot.core.errors import PeriodError
+from chatbot.core.errors import PeriodError, TicketReferenceError
 from chatbot.core.periods import (
+    EARLIEST,
     MAX_DAYS,
     Period,
     PeriodKind,
@@ -48,6 +53,10 @@ ACCEPTED: tuple[str, ...] = (
     "since YYYY-MM-DD",
 )
 
+TICKET_FORMS: tuple[str, ...] = ("123", "owner/name#123")
+MAX_TICKET = 2**63 - 1  # the widest integer a store column holds
+_TICKET = re.compile(r"#?(?:(?P<repo>[\w.-]+/[\w.-]+)#)?(?P<n>[0-9]{1,19})", re.ASCII)
+
 _DATE = r"\d{4}-\d{1,2}-\d{1,2}"
 _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
@@ -57,10 +66,13 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("day", rf"(?<![\d-])(?P<a>{_DATE})(?![\d-])"),
         ("isoweek", r"\b(?P<y>\d{4})-?w(?P<w>\d{1,2})\b"),
         ("month", r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{1,2})(?![\d-])"),
-        ("lastdays", r"\b(?:last|past)[\s-]+(?P<n>\d+)[\s-]+days?\b"),
+        # one separator each side: "last--1-days" is not "last-1-days"
+        ("lastdays", r"\b(?:last|past)[\s-](?P<n>\d+)[\s-]days?\b"),
         ("named", r"\b(?P<word>today|yesterday|(?:this|last)[\s-]+(?:week|month))\b"),
     )
 )
+
+_LOOSE_LASTDAYS = re.compile(r"(?:last|past)[\s-]+\S*?[\s-]*days?")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -102,6 +114,10 @@ def parse_period(text: str, cal: Calendar) -> Period:
         match = pattern.fullmatch(cleaned)
         if match:
             return _build(form, match, cleaned, cal)
+    if _LOOSE_LASTDAYS.fullmatch(cleaned):  # last--1-days, last-1.5-days, last few days
+        raise PeriodError(
+            text, f"'{_shorten(text)}': N in last-N-days must be 1 to {MAX_DAYS}", ACCEPTED
+        )
     raise PeriodError(text, f"'{_shorten(text)}' is not a period", ACCEPTED)
 
 
@@ -126,29 +142,43 @@ def parse_mention(text: str, cal: Calendar) -> Request:
     return Request(period=None, help=True, private=private)
 
 
+def parse_ticket(text: str) -> tuple[str | None, int]:
+    """Read ``123``, ``#123`` or ``owner/name#123`` as (repository or None, number)."""
+    match = _TICKET.fullmatch(text.strip())
+    number = int(match.group("n")) if match else 0
+    if match is None or not 1 <= number <= MAX_TICKET:
+        raise TicketReferenceError(text, TICKET_FORMS)
+    return match.group("repo"), number
+
+
 def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
     today = cal.today
     if form == "named":
         word = re.sub(r"[\s-]+", "-", match.group("word"))
         return _named(word, cal)
     if form == "lastdays":
-        n = int(match.group("n"))
+        digits = match.group("n")
+        n = int(digits) if len(digits) <= len(str(MAX_DAYS)) else 0
         if not 1 <= n <= MAX_DAYS:
-            raise PeriodError(text, f"last-{n}-days: N must be 1 to {MAX_DAYS}", ACCEPTED)
+            raise PeriodError(
+                text, f"last-{_shorten(digits, 8)}-days: N must be 1 to {MAX_DAYS}", ACCEPTED
+            )
         return _make(text, today - timedelta(days=n - 1), today, "range", cal, f"last-{n}-days")
     if form == "day":
-        day = _date(match.group("a"), text)
+        day = _date(match.group("a"), text, today)
         return _make(text, day, day, "day", cal, day.isoformat())
     if form == "since":
-        first = _date(match.group("a"), text)
+        first = _date(match.group("a"), text, today)
         return _make(text, first, today, "range", cal, f"since {first.isoformat()}")
     if form == "range":
-        first, last = _date(match.group("a"), text), _date(match.group("b"), text)
+        first, last = _date(match.group("a"), text, today), _date(match.group("b"), text, today)
         if last < first:
             raise PeriodError(text, f"The range ends ({last}) before it starts ({first})", ACCEPTED)
         return _make(text, first, last, "range", cal, f"{first.isoformat()}..{last.isoformat()}")
     if form == "isoweek":
         year, week = int(match.group("y")), int(match.group("w"))
+        # an ISO year may begin in the last days of the calendar year before it
+        _check_year(text, f"{year:04d}-W{week:02d}", year, today, lead=1)
         try:
             monday = date.fromisocalendar(year, week, 1)
         except ValueError:
@@ -159,9 +189,9 @@ def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
     year, month = int(match.group("y")), int(match.group("m"))
     if not 1 <= month <= 12:
         raise PeriodError(text, f"{year}-{month:02d} is not a month", ACCEPTED)
-    period = month_period(year, month, tz=cal.tz, week_start=cal.week_start)
-    _check_not_future(text, period.start, today)
-    return period
+    _check_year(text, f"{year:04d}-{month:02d}", year, today)
+    _check_start(text, date(year, month, 1), today)
+    return month_period(year, month, tz=cal.tz, week_start=cal.week_start)
 
 
 def _named(word: str, cal: Calendar) -> Period:
@@ -189,7 +219,7 @@ def _make(
         raise PeriodError(
             text, f"The period spans {days} days; the longest is {MAX_DAYS}", ACCEPTED
         )
-    _check_not_future(text, first, cal.today)
+    _check_start(text, first, cal.today)
     if kind == "range" and first == last:
         kind = "day"
     if kind == "range" and days == 7 and first.weekday() == cal.week_start:
@@ -199,14 +229,28 @@ def _make(
     )
 
 
-def _check_not_future(text: str, first: date, today: date) -> None:
+def _check_year(text: str, shown: str, year: int, today: date, lead: int = 0) -> None:
+    """Refuse a year outside EARLIEST..today before any date of it is built."""
+    if year < EARLIEST.year:
+        raise PeriodError(text, f"{shown} is before {EARLIEST}, the earliest start", ACCEPTED)
+    if year > today.year + lead:
+        raise PeriodError(text, f"{shown} is in the future (today is {today})", ACCEPTED)
+
+
+def _check_start(text: str, first: date, today: date) -> None:
+    if first < EARLIEST:
+        raise PeriodError(
+            text, f"The period starts ({first}) before {EARLIEST}, the earliest start", ACCEPTED
+        )
     if first > today:
         raise PeriodError(text, f"The period starts in the future ({first})", ACCEPTED)
 
 
-def _date(value: str, text: str) -> date:
+def _date(value: str, text: str, today: date) -> date:
+    year, month, day = (int(part) for part in value.split("-"))
+    # a range may end after today (this week's days), but never past the year after it
+    _check_year(text, value, year, today, lead=1)
     try:
-        year, month, day = (int(part) for part in value.split("-"))
         return date(year, month, day)
     except ValueError:
         raise PeriodError(text, f"{value} is not a date", ACCEPTED) from None

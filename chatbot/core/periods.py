@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 PeriodKind = Literal["day", "week", "month", "range"]
 
 MAX_DAYS = 366
+EARLIEST = date(1970, 1, 1)  # no period may start before this day (nor in the future)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from chatbot.analysis import build_report, compute_figures, score_ticket
 from chatbot.core.errors import TicketNotFound
-from chatbot.core.grammar import Calendar
+from chatbot.core.grammar import Calendar, parse_ticket
 from chatbot.core.periods import Period
 from chatbot.core.ports import TicketStore
 from chatbot.core.report import Activity, DailyLink, Report
@@ -66,12 +66,8 @@ class ReportService:
 
     def explain(self, reference: str, period: Period) -> Activity:
         """The activity level of one ticket (``123`` or ``owner/name#123``) in ``period``."""
-        repo, _, number_text = reference.strip().lstrip("#").rpartition("#")
-        try:
-            number = int(number_text)
-        except ValueError:
-            raise TicketNotFound(reference) from None
-        found = self.store.find_tickets(number, repo or None)
+        repo, number = parse_ticket(reference)
+        found = self.store.find_tickets(number, repo)
         if not found:
             raise TicketNotFound(reference)
         if len(found) > 1:
