@@ -398,3 +398,18 @@ def test_replayed_command_to_two_replicas_posts_one_report(tmp_path: Path) -> No
             assert len(reports(fake)) == 1
         finally:
             cluster.close()
+
+
+def test_signed_request_no_listener_handles_is_logged_without_its_body(
+    fresh_serve: Served,
+) -> None:
+    """Bolt's "unhandled request" warning (which quotes the body) becomes one short line."""
+    payload = {"type": "dialog_submission", "callback_id": "c", "submission": {"x": "TICKET-TEXT"}}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    size_before = fresh_serve.replica.log_path.stat().st_size
+    assert post(fresh_serve.port, body, signed(body, FORM)).status == 404
+    fresh_serve.cluster.stop_all()
+    written = fresh_serve.replica.log_path.read_bytes()[size_before:]
+    assert b"TICKET-TEXT" not in written
+    assert b"slack request that no listener handles" in written
+    assert b"app.action" not in written  # Bolt's multi-line code suggestion
