@@ -88,14 +88,14 @@ def signed(
     }
 
 
-def slash_form(fake: FakeSlack, text_: str = "last-week") -> bytes:
+def slash_form(fake: FakeSlack, text_: str = "last-week", channel_name: str = "support") -> bytes:
     """A ``/support-report`` slash command as Slack posts it."""
     return urlencode(
         {
             "token": "legacy",
             "team_id": "T0001",
             "channel_id": CHANNEL,
-            "channel_name": "support",
+            "channel_name": channel_name,
             "user_id": "U0ASKER",
             "user_name": "asker",
             "command": "/support-report",
@@ -311,6 +311,16 @@ def test_signed_requests_are_still_answered(served: Served) -> None:
     before = len(reports(served.fake))
     form = slash_form(served.fake, "yesterday")
     answer = post(served.port, form, signed(form, FORM + "; charset=utf-8"))
+    assert answer.status == 200
+    assert str(answer.json()["text"]).startswith("Working on the report")  # type: ignore[index]
+    wait_until(lambda: len(reports(served.fake)) == before + 1)
+
+
+def test_command_whose_fields_contain_the_word_payload_is_answered(served: Served) -> None:
+    """A command from ``#payload-team`` is a command, not an interaction with no fields."""
+    before = len(reports(served.fake))
+    form = slash_form(served.fake, "last-week", channel_name="payload-team")
+    answer = post(served.port, form, signed(form, FORM))
     assert answer.status == 200
     assert str(answer.json()["text"]).startswith("Working on the report")  # type: ignore[index]
     wait_until(lambda: len(reports(served.fake)) == before + 1)

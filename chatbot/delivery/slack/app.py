@@ -167,7 +167,7 @@ class SlackBot:
                 self.rejections.note(200, "replayed")
                 return web.Response(status=200, body=b"")
         bolt_request = AsyncBoltRequest(
-            body=admitted.text, query=request.query_string, headers=dict(request.headers)
+            body=admitted.bolt_text, query=request.query_string, headers=dict(request.headers)
         )
         response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)

@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import structlog
@@ -53,14 +53,32 @@ class Rejection:
         return web.json_response({"error": error}, status=self.status)
 
 
+BodyKind = Literal["json", "payload", "form"]
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SignedRequest:
     """A signed, well-formed request: its text for Bolt, what it says, and its signature."""
 
     text: str
     body: dict[str, Any]
-    form: bool
+    kind: BodyKind
     signature: str
+
+    @property
+    def form(self) -> bool:
+        """Form-encoded (a slash command or an interaction payload), not Events API JSON."""
+        return self.kind != "json"
+
+    @property
+    def bolt_text(self) -> str:
+        """The text to hand Bolt, which it parses into the same fields.
+
+        Bolt takes any form *containing* ``payload`` for an interaction and finds no fields in
+        it, so a command typed in a channel named ``#payload-team`` went unanswered. Spelling
+        the ``p`` as ``%70`` decodes to the same values (a ``p`` is never part of a ``%XX``).
+        """
+        return self.text.replace("payload", "%70ayload") if self.kind == "form" else self.text
 
 
 def signature_problem(
@@ -82,8 +100,8 @@ def signature_problem(
     return None
 
 
-def parse_body(text: str, content_type: str | None) -> tuple[dict[str, Any], bool] | None:
-    """The body as Bolt reads it (JSON, a form, or a form's ``payload``) and whether it is a form.
+def parse_body(text: str, content_type: str | None) -> tuple[dict[str, Any], BodyKind] | None:
+    """The body (JSON, a form's ``payload``, or a form) and which of these it was.
 
     ``None`` when it is none of these in a shape Slack sends: a JSON object with a ``type``,
     a ``payload`` holding such an object, or a form naming a slash ``command`` (or Slack's
@@ -92,15 +110,15 @@ def parse_body(text: str, content_type: str | None) -> tuple[dict[str, Any], boo
     try:
         if content_type == "application/json" or text.startswith("{"):
             found = json.loads(text)
-            return (found, False) if _typed_object(found) else None
+            return (found, "json") if _typed_object(found) else None
         fields = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" in fields:
             found = json.loads(fields["payload"])
-            return (found, True) if _typed_object(found) else None
+            return (found, "payload") if _typed_object(found) else None
     except (ValueError, RecursionError):
         return None
     if fields.get("command", "").startswith("/") or "ssl_check" in fields:
-        return fields, True
+        return fields, "form"
     return None
 
 
@@ -147,8 +165,8 @@ async def admit(
     parsed = parse_body(text, content_type.split(";")[0].strip() if content_type else None)
     if parsed is None:
         return Rejection(status=400, reason="malformed_body")
-    body, form = parsed
-    return SignedRequest(text=text, body=body, form=form, signature=signature)
+    body, kind = parsed
+    return SignedRequest(text=text, body=body, kind=kind, signature=signature)
 
 
 class RejectionLog:
