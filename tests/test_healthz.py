@@ -14,16 +14,30 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from chatbot.delivery.slack.messages import STORE_UNAVAILABLE
 from tests.fakes.slack_api import FakeSlack
 from tests.pg import PG_ADMIN_URL, fresh_database
-from tests.test_slack_endpoint import Served, _serve, fresh_serve, get_health, log_of
+from tests.test_slack_endpoint import (
+    FORM,
+    Served,
+    _serve,
+    fresh_serve,
+    get_health,
+    log_of,
+    post,
+    signed,
+    slash_form,
+)
 
 __all__ = ["fresh_serve"]  # the fixture, used by name
 
 
 @pytest.mark.postgres
 def test_healthz_says_503_when_postgresql_refuses_connections(tmp_path: Path) -> None:
-    """With its database closed to connections, a running serve answers 503; then 200 again."""
+    """With its database closed to connections, a running serve answers 503; then 200 again.
+
+    A slash command meanwhile gets a clear ephemeral line, not a 500.
+    """
     with fresh_database("support_report_health") as url, FakeSlack() as fake:
         name = make_url(url).database
         cluster = _serve(fake, tmp_path, url)
@@ -47,6 +61,10 @@ def test_healthz_says_503_when_postgresql_refuses_connections(tmp_path: Path) ->
             )
             assert b"postgres" not in answer.body
             assert b"5432" not in answer.body
+            form = slash_form(fake)
+            asked = post(port, form, signed(form, FORM))  # the replay check needs the store too
+            assert asked.status == 200
+            assert asked.json() == {"response_type": "ephemeral", "text": STORE_UNAVAILABLE}
             with admin.connect() as conn:
                 conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
             assert get_health(port).status == 200
