@@ -1,8 +1,9 @@
 """``chatbot serve``: one asyncio loop running the web endpoints, Slack and background work.
 
-The loop holds an aiohttp web app (``GET /healthz`` always; ``POST /slack/events`` in Slack
-HTTP mode), the Slack Socket Mode connection when that mode is chosen, and any number of
-:class:`Component` s: things with ``start()`` and ``stop()`` (an APScheduler
+The loop holds an aiohttp web app (``GET /healthz`` always, 503 while stopping or when a new
+connection to the store fails within 2 s; ``POST /slack/events`` in Slack HTTP mode), the
+Slack Socket Mode connection when that mode is chosen, and any number of :class:`Component` s:
+things with ``start()`` and ``stop()`` (an APScheduler
 ``AsyncIOScheduler``, a Discord client, a periodic GitHub sync). Components are made by
 *extensions*, callables that receive the :class:`Runtime` (settings, store, service and the
 Slack bot with its poster) once it exists::
@@ -28,6 +29,7 @@ from aiohttp import web
 
 from chatbot.delivery.slack.app import EVENTS_PATH, SlackBot, build_slack_bot
 from chatbot.delivery.slack.poster import ThreadFiles
+from chatbot.store.health import StoreProbe
 from chatbot.wiring import App
 
 log = structlog.get_logger(__name__)
@@ -105,16 +107,23 @@ def build_web_app(runtime: Runtime) -> web.Application:
     """The aiohttp app: ``/healthz``, and ``/slack/events`` when Slack is in HTTP mode."""
     web_app = web.Application()
     slack = runtime.slack
+    probe = StoreProbe(runtime.app.store.engine)
 
     async def healthz(_request: web.Request) -> web.Response:
-        status = 503 if runtime.stopping.is_set() else 200
-        body = {
-            "status": "stopping" if status == 503 else "ok",
-            "slack": slack.mode if slack else "off",
-        }
-        return web.json_response(body, status=status)
+        if runtime.stopping.is_set():
+            status = "stopping"
+        elif not await probe.check():
+            status = "store unavailable"
+        else:
+            status = "ok"
+        body = {"status": status, "slack": slack.mode if slack else "off"}
+        return web.json_response(body, status=200 if status == "ok" else 503)
+
+    async def close_probe(_app: web.Application) -> None:
+        probe.dispose()
 
     web_app.router.add_get("/healthz", healthz)
+    web_app.on_cleanup.append(close_probe)
     if slack is not None and slack.mode == "http":
         web_app.router.add_post(EVENTS_PATH, slack.handle_http)
     return web_app

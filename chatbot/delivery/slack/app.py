@@ -6,6 +6,11 @@ The mode follows the tokens that are set:
 - ``SLACK_BOT_TOKEN`` + ``SLACK_SIGNING_SECRET``: HTTP mode, requests on ``/slack/events``;
 - no ``SLACK_BOT_TOKEN``: Slack is off.
 
+In HTTP mode :meth:`SlackBot.handle_http` is the door: :mod:`chatbot.delivery.slack.gate`
+checks size, signature and shape on the raw bytes, a replayed slash command (the same
+signature again, on any replica) is acked with an empty 200, and only then does Bolt see the
+request (its own signature check is off, since nothing unsigned reaches it).
+
 The Web API is reached at ``SLACK_API_URL`` with a client that waits out 429s
 (``Retry-After``) and retries dropped connections; a 5xx is not retried, since a post that
 failed with one may still have gone through.
@@ -19,9 +24,10 @@ from typing import Literal
 
 import structlog
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -33,8 +39,10 @@ from chatbot.config import Settings
 from chatbot.core.errors import ConfigError
 from chatbot.delivery.slack import listeners
 from chatbot.delivery.slack.deps import SlackDeps
+from chatbot.delivery.slack.gate import Rejection, RejectionLog, admit
 from chatbot.delivery.slack.inflight import Inflight
-from chatbot.delivery.slack.middleware import RecentEvents, drop_duplicate_events
+from chatbot.delivery.slack.messages import STORE_UNAVAILABLE
+from chatbot.delivery.slack.middleware import RecentEvents, SeenOnce, drop_duplicate_events
 from chatbot.delivery.slack.poster import SlackPoster, ThreadFiles
 from chatbot.store.events import SQLAlchemySeenEvents
 from chatbot.wiring import App
@@ -75,17 +83,32 @@ def slack_mode(settings: Settings) -> SlackMode | None:
     )
 
 
-class _QuietTokenNotice(logging.Filter):
-    """Drop Bolt's notice that a given client wins over ``SLACK_BOT_TOKEN`` (it is the same)."""
+#: Bolt messages that quote the request body, and what is logged instead.
+_BODY_QUOTING = {
+    "Invalid request signature detected": "slack request with an invalid signature",
+    "Unhandled request": "slack request that no listener handles",
+    "A global middleware": "slack request a middleware left unanswered",
+}
+
+
+class _BoltLogFilter(logging.Filter):
+    """Drop Bolt's notice that a given client wins over ``SLACK_BOT_TOKEN`` (it is the same);
+    replace every Bolt message that would quote a request body by a short line without it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        if "`token` will be unused" in message:
+            return False
+        for prefix, short in _BODY_QUOTING.items():
+            if message.startswith(prefix):
+                record.msg, record.args = short, None
+        return True
 
 
 def _bolt_logger() -> logging.Logger:
     logger = logging.getLogger("slack_bolt.support_report")
-    if not any(isinstance(f, _QuietTokenNotice) for f in logger.filters):
-        logger.addFilter(_QuietTokenNotice())
+    if not any(isinstance(f, _BoltLogFilter) for f in logger.filters):
+        logger.addFilter(_BoltLogFilter())
     return logger
 
 
@@ -111,7 +134,10 @@ class SlackBot:
     poster: SlackPoster
     deps: SlackDeps
     mode: SlackMode
+    seen: SeenOnce = field(default_factory=lambda: SeenOnce(RecentEvents()))
+    signing_secret: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
+    rejections: RejectionLog = field(default_factory=RejectionLog, repr=False)
     _socket: AsyncSocketModeHandler | None = field(default=None, repr=False)
 
     @property
@@ -120,8 +146,30 @@ class SlackBot:
         return self.deps.inflight
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """aiohttp handler for ``POST /slack/events``: verify, dispatch, answer."""
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        """aiohttp handler for ``POST /slack/events``: verify, drop replays, dispatch, answer."""
+        admitted = (
+            await admit(request, self.signing_secret.encode())
+            if self.signing_secret
+            else Rejection(status=401, reason="no_signing_secret")
+        )
+        if isinstance(admitted, Rejection):
+            self.rejections.note(admitted.status, admitted.reason)
+            return admitted.response()
+        if admitted.form:
+            # Slash commands carry no id of their own; the signature (of timestamp and body)
+            # is one, and Slack never sends the same one twice.
+            try:
+                fresh = await self.seen.first_time("sig:" + admitted.signature.removeprefix("v0="))
+            except Exception as exc:
+                log.warning("slack_replay_check_failed", platform="slack", error=type(exc).__name__)
+                return web.json_response({"response_type": "ephemeral", "text": STORE_UNAVAILABLE})
+            if not fresh:
+                self.rejections.note(200, "replayed")
+                return web.Response(status=200, body=b"")
+        bolt_request = AsyncBoltRequest(
+            body=admitted.bolt_text, query=request.query_string, headers=dict(request.headers)
+        )
+        response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     async def start(self) -> None:
@@ -163,7 +211,7 @@ def build_slack_bot(
         app_objects: the process's settings, store and service (:func:`chatbot.wiring.build_app`).
         client: a Web API client to use instead of one built from the settings.
         thread_files: files to upload into each report's thread (e.g. the chart).
-        recent_events: how many event ids to remember against duplicates.
+        recent_events: how many event ids and signatures to remember in this process.
     """
     settings = app_objects.settings
     mode = slack_mode(settings)
@@ -178,9 +226,12 @@ def build_slack_bot(
         signing_secret=secret.get_secret_value() if secret else "",
         process_before_response=False,
         user_facing_authorize_error_message=AUTHORIZE_FAILED,
+        # handle_http verifies every request on its raw bytes before Bolt sees it; Socket
+        # Mode requests are unsigned. (Bolt's own check would log bodies it refuses.)
+        request_verification_enabled=False,
     )
-    shared = SQLAlchemySeenEvents(app_objects.store.engine)
-    bolt.use(drop_duplicate_events(RecentEvents(recent_events), shared))
+    seen = SeenOnce(RecentEvents(recent_events), SQLAlchemySeenEvents(app_objects.store.engine))
+    bolt.use(drop_duplicate_events(seen))
     poster = SlackPoster(client, thread_files=thread_files)
     deps = SlackDeps(service=app_objects.service, poster=poster)
     listeners.register(bolt, deps)
@@ -191,5 +242,7 @@ def build_slack_bot(
         poster=poster,
         deps=deps,
         mode=mode,
+        seen=seen,
+        signing_secret=secret.get_secret_value() if secret else None,
         app_token=app_token.get_secret_value() if app_token else None,
     )

@@ -16,6 +16,11 @@ APOLOGY = (
     " please try again, or tell whoever runs the bot."
 )
 
+STORE_UNAVAILABLE = (
+    "Sorry, I can't reach my ticket store right now; please try again in a minute,"
+    " or tell whoever runs the bot."
+)
+
 
 def help_text(command: str = COMMAND) -> str:
     """How to ask for a report: the accepted periods and the ``private`` word."""

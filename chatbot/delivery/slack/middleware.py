@@ -5,6 +5,8 @@ may deliver one event twice. Each ``event_id`` is answered once: the first deliv
 the listeners, every later one gets ``200`` with ``X-Slack-No-Retry: 1`` and nothing else.
 A bounded LRU answers repeats within one process at no cost; with a shared memory (the
 ``seen_events`` table of the store) an event retried to another replica is dropped there too.
+:class:`SeenOnce` holds both, and also serves the replay check of slash commands
+(:mod:`chatbot.delivery.slack.app`, keys ``sig:<hex>``).
 """
 
 from __future__ import annotations
@@ -60,21 +62,34 @@ class SharedEvents(Protocol):
         ...
 
 
-def drop_duplicate_events(recent: RecentEvents, shared: SharedEvents | None = None) -> Middleware:
-    """A global middleware that lets each ``event_id`` through once, across replicas if shared."""
+class SeenOnce:
+    """Keys (event ids, ``sig:<hex>`` request signatures) let through once, across replicas.
 
-    async def first_time(event_id: str) -> bool:
-        if not recent.first_time(event_id):
+    The local LRU answers repeats within this process at no cost; the shared memory (the
+    store's ``seen_events`` table) decides between replicas.
+    """
+
+    def __init__(self, recent: RecentEvents, shared: SharedEvents | None = None) -> None:
+        self.recent = recent
+        self.shared = shared
+
+    async def first_time(self, key: str) -> bool:
+        """True for the one caller, on any replica, that sees ``key`` first."""
+        if not self.recent.first_time(key):
             return False
-        if shared is None:
+        if self.shared is None:
             return True
-        return await asyncio.to_thread(shared.first_time, event_id, datetime.now(UTC))
+        return await asyncio.to_thread(self.shared.first_time, key, datetime.now(UTC))
+
+
+def drop_duplicate_events(seen: SeenOnce) -> Middleware:
+    """A global middleware that lets each ``event_id`` through once (across replicas if shared)."""
 
     async def drop_duplicates(
         body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not await first_time(event_id):
+        if isinstance(event_id, str) and not await seen.first_time(event_id):
             log.info(
                 "slack_event_duplicate",
                 platform="slack",
