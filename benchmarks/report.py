@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool
 
 from chatbot.core.grammar import Calendar, parse_period
 from chatbot.core.models import Ticket
-from chatbot.core.service import ReportService
+from chatbot.service import ReportService
 from chatbot.sources.demo import demo_tickets
 from chatbot.store import open_store
 

@@ -12,22 +12,18 @@ from pathlib import Path
 import click
 import structlog
 
+from chatbot.app import App, build_app, schedules_for
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError, UserInputError
-from chatbot.core.grammar import ACCEPTED, parse_period
-from chatbot.core.service import utc_now
+from chatbot.core.grammar import parse_period
+from chatbot.core.periods import utc_now
 from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
-from chatbot.schedules import load_schedules
 from chatbot.sources.demo import DEMO_META_KEY, leave_demo, load_demo
 from chatbot.sources.jsonl_import import import_file
-from chatbot.wiring import App, build_app
 
 log = structlog.get_logger(__name__)
-
-PERIOD_HELP = "Period: " + ", ".join(ACCEPTED) + "."
-
 
 class ChatbotGroup(click.Group):
     """A group whose help ends with where the data lives."""
@@ -189,21 +185,11 @@ def serve(ctx: click.Context, host: str, port: int | None) -> None:
     """
     import asyncio
 
-    from chatbot.scheduler import serve_extensions
-    from chatbot.server import serve_app
+    from chatbot.app import serve as serve_app
 
     settings = _settings(ctx)
     configure_logging(settings.log_level or "info", settings.log_format)
-    app = _app(ctx)
-    schedules = load_schedules(settings.chatbot_config, utc_now())
-    if not schedules:
-        log.info(
-            "no_schedules",
-            config=str(settings.chatbot_config),
-            hint="no scheduled posts; add schedules to this file (see chatbot.example.toml)",
-        )
-    extensions = serve_extensions(app, schedules)
-    asyncio.run(serve_app(app, host=host, port=port, extensions=extensions))
+    asyncio.run(serve_app(_app(ctx), host=host, port=port))
 
 
 @cli.command()
@@ -212,7 +198,7 @@ def schedules(ctx: click.Context) -> None:
     """List the schedules of CHATBOT_CONFIG with their next fire times."""
     settings = _settings(ctx)
     now = utc_now()
-    found = load_schedules(settings.chatbot_config, now)
+    found = schedules_for(settings, now)
     if not found:
         click.echo(f"no schedules: {settings.chatbot_config} has none or does not exist")
         return
@@ -232,10 +218,8 @@ def schedules(ctx: click.Context) -> None:
 @click.pass_context
 def deliveries(ctx: click.Context, limit: int, schedule_name: str | None) -> None:
     """Show the delivery log of scheduled posts, newest first."""
-    from chatbot.store.deliveries import SQLAlchemyDeliveryLog
-
     app = build_app(_settings(ctx), demo=False)
-    log_ = SQLAlchemyDeliveryLog(app.store.engine)
+    log_ = app.deliveries
     rows = log_.recent(limit, schedule_name)
     counts = log_.counts()
     click.echo(

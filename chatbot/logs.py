@@ -39,7 +39,9 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # not cached: a module's logger used before this call (or before a later one) must
+        # still take the processors configured now, never stale ones
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -51,5 +53,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("alembic", "sqlalchemy.engine", "httpx", "urllib3"):
+    # apscheduler's executor and scheduler write two INFO lines per tick ("Running job",
+    # "executed successfully"); the delivery runner logs what it posts instead.
+    for noisy in ("alembic", "sqlalchemy.engine", "httpx", "urllib3", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

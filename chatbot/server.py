@@ -1,18 +1,17 @@
-"""``chatbot serve``: one asyncio loop running the web endpoints, Slack and background work.
+"""``chatbot serve``: one asyncio loop running the web endpoints, the platforms and background work.
 
-The loop holds an aiohttp web app (``GET /healthz`` always, 503 while stopping or when a new
-connection to the store fails within 2 s; ``POST /slack/events`` in Slack HTTP mode), the
-Slack Socket Mode connection when that mode is chosen, and any number of :class:`Component` s:
-things with ``start()`` and ``stop()`` (an APScheduler
-``AsyncIOScheduler``, a Discord client, a periodic GitHub sync). Components are made by
-*extensions*, callables that receive the :class:`Runtime` (settings, store, service and the
-Slack bot with its poster) once it exists::
+The loop holds an aiohttp web app (``GET /healthz`` always, plus the routes each platform
+mounts, such as Slack's ``POST /slack/events``), the :class:`Platform` s (the chat platform
+plug-ins the composition root built: Slack, Discord) and any number of
+:class:`Component` s: things with ``start()`` and ``stop()`` (the scheduler, a periodic
+GitHub sync). This module imports no platform: a platform is anything with the
+:class:`Platform` shape::
 
-    def scheduler(runtime: Runtime) -> Component: ...
-    await serve_app(app_objects, extensions=[scheduler, periodic("sync", sync, seconds=900)])
+    await run_server([slack_bot], [scheduler, periodic("sync", sync, seconds=900)], ...)
 
-SIGTERM or SIGINT stops accepting requests, lets in-flight answers finish (up to
-``grace`` seconds), stops the components in reverse order and closes Slack.
+Setting ``stopping`` (SIGTERM or SIGINT, see :func:`install_signal_handlers`) stops accepting
+requests, lets in-flight answers finish (up to ``grace`` seconds), stops the components in
+reverse order, then the platforms.
 """
 
 from __future__ import annotations
@@ -21,20 +20,20 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 from aiohttp import web
 
-from chatbot.delivery.slack.app import EVENTS_PATH, SlackBot, build_slack_bot
-from chatbot.delivery.slack.poster import ThreadFiles
-from chatbot.store.health import StoreProbe
-from chatbot.wiring import App
+from chatbot.core.ports import ReportPoster
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_GRACE = 10.0
+
+#: ``await health()``: True while the store answers.
+HealthCheck = Callable[[], Awaitable[bool]]
 
 
 class Component(Protocol):
@@ -49,16 +48,29 @@ class Component(Protocol):
         """Stop work; called once at shutdown, in reverse order of starting."""
 
 
-@dataclass(kw_only=True)
-class Runtime:
-    """What extensions get: the app's objects, the Slack bot (or None), the stop signal."""
+class Platform(Component, Protocol):
+    """A chat platform plug-in (Slack, Discord): answers requests, posts scheduled reports.
 
-    app: App
-    slack: SlackBot | None
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    Its scheduled poster (the :class:`~chatbot.core.ports.ReportPoster` role) is handed to
+    the scheduler by the composition root; the serve loop only runs it.
+    """
 
+    @property
+    def status(self) -> str:
+        """How it is connected, for ``/healthz`` and the start-up line (``http``, ``socket``)."""
+        ...
 
-Extension = Callable[[Runtime], Component]
+    def routes(self) -> Sequence[web.RouteDef]:
+        """The HTTP routes to mount on the web app (none for a platform that dials out)."""
+        ...
+
+    async def drain(self, grace: float) -> int:
+        """Let answers in flight finish for up to ``grace`` s; returns how many were cut."""
+        ...
+
+    def scheduled_poster(self, post_timeout: float) -> ReportPoster | None:
+        """The poster of scheduled reports (each post within ``post_timeout`` s), if any."""
+        ...
 
 
 class BackgroundTask:
@@ -89,8 +101,8 @@ class BackgroundTask:
                 await self._task
 
 
-def periodic(name: str, job: Callable[[], Awaitable[None]], *, seconds: float) -> Extension:
-    """An extension running ``job`` every ``seconds`` (first run at once); errors are logged."""
+def periodic(name: str, job: Callable[[], Awaitable[None]], *, seconds: float) -> BackgroundTask:
+    """A component running ``job`` every ``seconds`` (first run at once); errors are logged."""
 
     async def loop() -> None:
         while True:
@@ -100,32 +112,28 @@ def periodic(name: str, job: Callable[[], Awaitable[None]], *, seconds: float) -
                 log.exception("periodic_job_failed", job=name)
             await asyncio.sleep(seconds)
 
-    return lambda _runtime: BackgroundTask(name, loop)
+    return BackgroundTask(name, loop)
 
 
-def build_web_app(runtime: Runtime) -> web.Application:
-    """The aiohttp app: ``/healthz``, and ``/slack/events`` when Slack is in HTTP mode."""
+def build_web_app(
+    platforms: Sequence[Platform], stopping: asyncio.Event, health: HealthCheck | None = None
+) -> web.Application:
+    """The aiohttp app: ``/healthz``, and each platform's routes."""
     web_app = web.Application()
-    slack = runtime.slack
-    probe = StoreProbe(runtime.app.store.engine)
 
     async def healthz(_request: web.Request) -> web.Response:
-        if runtime.stopping.is_set():
-            status = "stopping"
-        elif not await probe.check():
-            status = "store unavailable"
-        else:
-            status = "ok"
-        body = {"status": status, "slack": slack.mode if slack else "off"}
-        return web.json_response(body, status=200 if status == "ok" else 503)
-
-    async def close_probe(_app: web.Application) -> None:
-        probe.dispose()
+        status, state = 200, "ok"
+        if stopping.is_set():
+            status, state = 503, "stopping"
+        elif health is not None and not await health():
+            # no URL, host or path: the store is down, and that is all a probe needs
+            status, state = 503, "store unavailable"
+        body = {"status": state, **{p.name: p.status for p in platforms}}
+        return web.json_response(body, status=status)
 
     web_app.router.add_get("/healthz", healthz)
-    web_app.on_cleanup.append(close_probe)
-    if slack is not None and slack.mode == "http":
-        web_app.router.add_post(EVENTS_PATH, slack.handle_http)
+    for platform in platforms:
+        web_app.router.add_routes(platform.routes())
     return web_app
 
 
@@ -157,84 +165,60 @@ async def start_web(web_app: web.Application, *, host: str, port: int) -> Listen
 
 
 async def run_server(
-    runtime: Runtime,
+    platforms: Sequence[Platform],
+    components: Sequence[Component] = (),
     *,
-    extensions: Sequence[Extension] = (),
+    stopping: asyncio.Event,
+    health: HealthCheck | None = None,
     host: str = "0.0.0.0",  # noqa: S104 - a server in a container listens on every interface
-    port: int | None = None,
+    port: int = 3000,
     grace: float = DEFAULT_GRACE,
     on_ready: Callable[[Listening], None] | None = None,
 ) -> None:
-    """Serve until ``runtime.stopping`` is set; then shut everything down in order."""
-    settings = runtime.app.settings
+    """Serve until ``stopping`` is set; then shut everything down in order."""
     listening = await start_web(
-        build_web_app(runtime), host=host, port=settings.port if port is None else port
+        build_web_app(platforms, stopping, health), host=host, port=port
     )
-    slack = runtime.slack
-    started: list[Component] = []
+    running: list[Component] = []
     try:
-        if slack is not None:
-            await slack.start()
-        for extension in extensions:
-            component = extension(runtime)
+        for platform in platforms:
+            await platform.start()
+            running.append(platform)
+        first_component = len(running)
+        for component in components:
             await component.start()
-            started.append(component)
+            running.append(component)
             log.info("component_started", component=component.name)
         log.info(
             "server_ready",
             host=host,
             port=listening.port,
-            slack=slack.mode if slack else "off",
-            components=[c.name for c in started],
+            platforms={p.name: p.status for p in platforms} or "off",
+            components=[c.name for c in running[first_component:]],
         )
         if on_ready is not None:
             on_ready(listening)
-        await runtime.stopping.wait()
+        await stopping.wait()
     finally:
         log.info("server_stopping")
-        runtime.stopping.set()
+        stopping.set()
         await listening.close()
-        if slack is not None:
-            left = await slack.inflight.drain(grace)
-            if left:
-                log.warning("answers_cancelled", count=left)
-        for component in reversed(started):
+        for platform in platforms:
+            if platform in running:
+                left = await platform.drain(grace)
+                if left:
+                    log.warning("answers_cancelled", platform=platform.name, count=left)
+        for component in reversed(running):
             try:
                 await component.stop()
             except Exception:
                 log.exception("component_stop_failed", component=component.name)
-        if slack is not None:
-            await slack.stop()
         log.info("server_stopped")
 
 
-async def serve_app(
-    app_objects: App,
-    *,
-    extensions: Sequence[Extension] = (),
-    host: str = "0.0.0.0",  # noqa: S104
-    port: int | None = None,
-    grace: float = DEFAULT_GRACE,
-    thread_files: ThreadFiles | None = None,
-) -> None:
-    """Build the Slack bot, serve until SIGTERM or SIGINT, shut down cleanly.
-
-    Args:
-        app_objects: settings, store and service (:func:`chatbot.wiring.build_app`).
-        extensions: make the components to run beside Slack (scheduler, periodic sync).
-        host: the interface to listen on.
-        port: the port; ``None`` takes ``PORT`` from the settings.
-        grace: seconds to let answers in flight finish at shutdown.
-        thread_files: files to upload into each report's thread (the chart).
-    """
-    slack = build_slack_bot(app_objects, thread_files=thread_files)
-    runtime = Runtime(app=app_objects, slack=slack)
-    if runtime.slack is None:
-        log.warning(
-            "slack_off", hint="set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN"
-        )
+def install_signal_handlers(stopping: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set ``stopping`` (call inside the running loop)."""
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(signum, runtime.stopping.set)
-    await run_server(runtime, extensions=extensions, host=host, port=port, grace=grace)
+            loop.add_signal_handler(signum, stopping.set)

@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 
 from chatbot.config import Settings
 from chatbot.core.deliveries import Delivery, delivery_key
-from chatbot.schedules import Schedule, parse_schedules
+from chatbot.scheduling.schedules import Schedule, parse_schedules
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
 from tests.fakes.slack_api import Call, FakeSlack
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chatbot.core.grammar import Calendar, parse_period
-from chatbot.core.service import ReportService
+from chatbot.service import ReportService
 from chatbot.sources.demo import demo_tickets, ensure_demo
 from chatbot.store import SQLAlchemyTicketStore
 from tests.factories import ticket

@@ -11,8 +11,8 @@ import pytest
 from chatbot.core.grammar import Calendar, parse_period
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.service import ReportService
 from chatbot.render import render_json, render_markdown
+from chatbot.service import ReportService
 from chatbot.store import SQLAlchemyTicketStore
 from tests.factories import TEAM, USER, at, comment, ticket
 

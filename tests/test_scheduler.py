@@ -9,15 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 
+from chatbot.app import build_app, build_slack
 from chatbot.config import load_settings
-from chatbot.core.service import ReportService
-from chatbot.delivery.slack import build_slack_bot
 from chatbot.delivery.slack.scheduled import SlackReportPoster
-from chatbot.scheduler import DeliveryRunner, RunnerOptions
-from chatbot.schedules import parse_schedules
+from chatbot.scheduling.runner import DeliveryRunner, RunnerOptions
+from chatbot.scheduling.schedules import parse_schedules
+from chatbot.service import ReportService
 from chatbot.store import SQLAlchemyTicketStore
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
-from chatbot.wiring import build_app
 from tests.factories import TEAM, comment, ticket
 from tests.fakes.slack_api import TOKEN, FakeSlack
 
@@ -57,7 +56,7 @@ async def poster(fake: FakeSlack, db_url: str) -> AsyncIterator[SlackReportPoste
         slack_signing_secret="s",
         slack_api_url=fake.api_url,
     )
-    bot = build_slack_bot(build_app(settings, demo=False))
+    bot = build_slack(build_app(settings, demo=False))
     assert bot is not None
     yield SlackReportPoster(bot.poster)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.schedules import ScheduleError, load_schedules, parse_schedules
+from chatbot.scheduling.schedules import ScheduleError, load_schedules, parse_schedules
+from tests.cli_runner import run_cli
 
 GOOD = """
 [[schedules]]
@@ -124,7 +125,7 @@ def test_period_resolved_at_fire_time_in_schedule_zone() -> None:
         ),
         (
             'name="a"\ncron="0 9 * * *"\nperiod="today"\ntargets=["teams:#x"]',
-            "schedule 'a': targets: 'teams:#x': platform must be one of slack, discord",
+            "schedule 'a': targets: 'teams:#x': no platform 'teams'; this bot posts to slack",
         ),
         ('name="a"\ncron="0 9 * * *"\nperiod="today"\ntargets=[]', "schedule 'a': targets must be"),
         (
@@ -137,8 +138,21 @@ def test_period_resolved_at_fire_time_in_schedule_zone() -> None:
 def test_bad_schedule_names_schedule_and_field(body: str, message: str) -> None:
     """A bad schedule gets one message naming the schedule and the field."""
     with pytest.raises(ScheduleError) as caught:
-        parse_schedules(one(body), NOW)
+        parse_schedules(one(body), NOW, platforms=("slack",))
     assert message in str(caught.value)
+
+
+def test_a_target_on_a_platform_the_bot_lacks_is_refused_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``chatbot schedules`` (and serve's start) refuse a ``teams:`` target at once."""
+    config = tmp_path / "chatbot.toml"
+    config.write_text(one('name="a"\ncron="0 9 * * *"\nperiod="today"\ntargets=["teams:123"]'))
+    monkeypatch.setenv("CHATBOT_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    code, _out, err = run_cli(capsys, "schedules")
+    assert code == 2
+    assert "'teams:123': no platform 'teams'; this bot posts to slack" in err
 
 
 def test_duplicate_names_refused() -> None:

@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,15 @@ from slack_sdk.signature import SignatureVerifier
 from structlog.testing import LogCapture, capture_logs
 from structlog.typing import EventDict
 
+from chatbot.app import App, PlatformContext, build_app, build_slack, slack_config
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError
 from chatbot.core.grammar import parse_period
 from chatbot.core.report import Report
-from chatbot.delivery.slack import ThreadFile, build_slack_bot, delivery_metadata, slack_mode
-from chatbot.server import Listening, Runtime, periodic, run_server
+from chatbot.delivery.slack import SlackBot, ThreadFile, delivery_metadata, slack_mode
+from chatbot.server import Listening, periodic, run_server
 from chatbot.store import make_engine
 from chatbot.store.events import SQLAlchemySeenEvents
-from chatbot.wiring import App, build_app
 from tests.fakes.slack_api import APP_TOKEN, BOT_USER_ID, TOKEN, Call, FakeSlack, FakeSocketMode
 
 SECRET = "test-signing-secret"
@@ -53,6 +53,20 @@ def fake() -> Iterator[FakeSlack]:
     """A fresh fake Slack Web API."""
     with FakeSlack() as server:
         yield server
+
+
+@dataclass
+class Runtime:
+    """One serve loop of these tests: the app, its Slack platform, the stop signal."""
+
+    app: App
+    slack: SlackBot | None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def serve(self, **options: Any) -> Any:
+        """``run_server`` with this Slack bot as the one platform."""
+        platforms = [self.slack] if self.slack is not None else []
+        return run_server(platforms, stopping=self.stopping, host="127.0.0.1", port=0, **options)
 
 
 @dataclass
@@ -178,11 +192,10 @@ async def start_bot(demo_db: str, fake: FakeSlack) -> AsyncIterator[Callable[...
         if socket_url is not None:
             fake.socket_url = socket_url
         app = build_app(_settings(demo_db, fake, **overrides))
-        runtime = Runtime(app=app, slack=build_slack_bot(app, thread_files=thread_files))
+        slack = build_slack(app, PlatformContext(thread_files=thread_files))
+        runtime = Runtime(app=app, slack=slack)
         ready: asyncio.Future[Listening] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(
-            run_server(runtime, host="127.0.0.1", port=0, on_ready=ready.set_result)
-        )
+        task = asyncio.create_task(runtime.serve(on_ready=ready.set_result))
         running.append((task, runtime))
         listening = await asyncio.wait_for(ready, 10)
         return Bot(app=app, runtime=runtime, fake=fake, session=session, port=listening.port)
@@ -630,9 +643,9 @@ async def test_refused_app_token_stops_start_up_with_a_clear_error(
 ) -> None:
     """A Socket Mode token Slack refuses ends start-up with a ConfigError naming the variable."""
     app = build_app(_settings(demo_db, fake, slack_app_token="xapp-wrong"))
-    runtime = Runtime(app=app, slack=build_slack_bot(app))
+    runtime = Runtime(app=app, slack=build_slack(app))
     with pytest.raises(ConfigError, match=r"SLACK_APP_TOKEN.*invalid_auth"):
-        await run_server(runtime, host="127.0.0.1", port=0)
+        await runtime.serve()
     app.store.engine.dispose()
 
 
@@ -655,16 +668,13 @@ async def test_extensions_run_beside_slack_until_shutdown(demo_db: str, fake: Fa
         events.append("sync")
 
     app = build_app(_settings(demo_db, fake))
-    runtime = Runtime(app=app, slack=build_slack_bot(app))
+    runtime = Runtime(app=app, slack=build_slack(app))
     server = asyncio.create_task(
-        run_server(
-            runtime,
-            host="127.0.0.1",
-            port=0,
-            extensions=[
-                lambda rt: Recorder("scheduler"),
+        runtime.serve(
+            components=[
+                Recorder("scheduler"),
                 periodic("sync", sync_once, seconds=3600),
-                lambda rt: Recorder("discord"),
+                Recorder("discord"),
             ],
         )
     )
@@ -684,13 +694,13 @@ async def test_extensions_run_beside_slack_until_shutdown(demo_db: str, fake: Fa
 
 def test_slack_mode_follows_the_tokens() -> None:
     """Bot token + signing secret is HTTP, + app token is Socket Mode, nothing is off."""
-    assert slack_mode(load_settings(None)) is None
+    assert slack_mode(slack_config(load_settings(None))) is None
     http = load_settings(None, slack_bot_token="xoxb-1", slack_signing_secret="s")
-    assert slack_mode(http) == "http"
+    assert slack_mode(slack_config(http)) == "http"
     socket = load_settings(None, slack_bot_token="xoxb-1", slack_app_token="xapp-1")
-    assert slack_mode(socket) == "socket"
+    assert slack_mode(slack_config(socket)) == "socket"
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
-        slack_mode(load_settings(None, slack_bot_token="xoxb-1"))
+        slack_mode(slack_config(load_settings(None, slack_bot_token="xoxb-1")))
 
 
 def test_manifest_declares_command_events_and_scopes() -> None:

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chatbot.app import build_app
 from chatbot.cli import cli
 from chatbot.config import load_settings
 from chatbot.core.grammar import parse_period
@@ -39,7 +40,6 @@ from chatbot.render.slack_blocks import (
     SlackReport,
     render_slack_report,
 )
-from chatbot.wiring import build_app
 
 HOSTILE = (
     "<!channel> @here <@U123> <!subteam^S1> <http://evil.example|click me> & &amp; "

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from chatbot.app import build_app
 from chatbot.config import load_settings
-from chatbot.wiring import build_app
 from tests.pg import fresh_database
 
 

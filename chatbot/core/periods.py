@@ -14,6 +14,11 @@ MAX_DAYS = 366
 EARLIEST = date(1970, 1, 1)  # no period may start before this day (nor in the future)
 
 
+def utc_now() -> datetime:
+    """The current moment, aware, in UTC."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Period:
     """The days ``start`` to ``end`` (both included) in time zone ``tz``.

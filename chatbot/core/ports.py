@@ -9,7 +9,8 @@ from typing import Protocol
 
 from chatbot.core.deliveries import Delivery, Status
 from chatbot.core.models import Comment, Ticket
-from chatbot.core.report import Report
+from chatbot.core.periods import Period
+from chatbot.core.report import DailyLink, Report
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,6 +63,19 @@ class TicketStore(Protocol):
 
     def clear(self, repos: Sequence[str] | None = None) -> None:
         """Delete every ticket (of ``repos`` if given)."""
+        ...
+
+
+class ReportBuilder(Protocol):
+    """Builds the report of a period: the report use case (``chatbot.service``)."""
+
+    @property
+    def week_start(self) -> int:
+        """The team's first day of the week, 0 for Monday."""
+        ...
+
+    def build_report(self, period: Period, daily_links: Sequence[DailyLink] = ()) -> Report:
+        """The report of ``period``, with its trend against the period before."""
         ...
 
 

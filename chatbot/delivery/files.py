@@ -20,8 +20,8 @@ from pathlib import Path
 
 from chatbot.core.periods import Period, day_period
 from chatbot.core.report import DailyLink, Report
-from chatbot.core.service import ReportService
 from chatbot.render import render_json, render_markdown
+from chatbot.service import ReportService
 
 FOLDERS = {"day": "daily", "week": "weekly", "month": "monthly", "range": "custom"}
 

@@ -1,6 +1,12 @@
 """The Slack front end: a Bolt app (HTTP or Socket Mode), its listeners, and the poster."""
 
-from chatbot.delivery.slack.app import EVENTS_PATH, SlackBot, build_slack_bot, slack_mode
+from chatbot.delivery.slack.app import (
+    EVENTS_PATH,
+    SlackBot,
+    SlackConfig,
+    build_slack_bot,
+    slack_mode,
+)
 from chatbot.delivery.slack.errors import SlackProblem, describe_slack_error
 from chatbot.delivery.slack.poster import (
     MessageMetadata,
@@ -15,6 +21,7 @@ __all__ = [
     "MessageMetadata",
     "PostedReport",
     "SlackBot",
+    "SlackConfig",
     "SlackPoster",
     "SlackProblem",
     "ThreadFile",

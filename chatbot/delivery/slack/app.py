@@ -1,4 +1,4 @@
-"""The Bolt app: built from settings, in HTTP mode or Socket Mode, with its listeners.
+"""The Slack platform plug-in: the Bolt app, in HTTP mode or Socket Mode, with its listeners.
 
 The mode follows the tokens that are set:
 
@@ -19,6 +19,7 @@ failed with one may still have gone through.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,17 +36,22 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from chatbot.config import Settings
 from chatbot.core.errors import ConfigError
+from chatbot.core.ports import ReportPoster
 from chatbot.delivery.slack import listeners
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.gate import Rejection, RejectionLog, admit
 from chatbot.delivery.slack.inflight import Inflight
 from chatbot.delivery.slack.messages import STORE_UNAVAILABLE
-from chatbot.delivery.slack.middleware import RecentEvents, SeenOnce, drop_duplicate_events
+from chatbot.delivery.slack.middleware import (
+    RecentEvents,
+    SeenOnce,
+    SharedEvents,
+    drop_duplicate_events,
+)
 from chatbot.delivery.slack.poster import SlackPoster, ThreadFiles
-from chatbot.store.events import SQLAlchemySeenEvents
-from chatbot.wiring import App
+from chatbot.delivery.slack.scheduled import SlackReportPoster
+from chatbot.service import ReportService
 
 log = structlog.get_logger(__name__)
 
@@ -58,19 +64,25 @@ AUTHORIZE_FAILED = (
 )
 
 
-def slack_mode(settings: Settings) -> SlackMode | None:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SlackConfig:
+    """What the Slack plug-in needs to know, as plain values (the composition root fills it)."""
+
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str = "https://slack.com/api/"
+
+
+def slack_mode(config: SlackConfig) -> SlackMode | None:
     """Which way Slack reaches the bot, from the tokens set; ``None`` when Slack is off."""
-    bot, secret, app_token = (
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-    )
+    bot, secret, app_token = config.bot_token, config.signing_secret, config.app_token
     if bot is None:
         if app_token is not None or secret is not None:
             raise ConfigError(["SLACK_BOT_TOKEN: needed with SLACK_APP_TOKEN/SLACK_SIGNING_SECRET"])
         return None
     if app_token is not None:
-        if not app_token.get_secret_value().startswith("xapp-"):
+        if not app_token.startswith("xapp-"):
             raise ConfigError(["SLACK_APP_TOKEN: an app-level token starts with xapp-"])
         return "socket"
     if secret is not None:
@@ -112,12 +124,11 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
+def build_web_client(config: SlackConfig) -> AsyncWebClient:
     """The Web API client: ``SLACK_API_URL``, the bot token, 429 and connection retries."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
+        token=config.bot_token,
+        base_url=config.api_url,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
@@ -127,8 +138,9 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 
 @dataclass(kw_only=True)
 class SlackBot:
-    """The running pieces of the Slack front end."""
+    """The running pieces of the Slack front end: a platform of ``chatbot serve``."""
 
+    name = "slack"
     bolt: AsyncApp
     client: AsyncWebClient
     poster: SlackPoster
@@ -144,6 +156,23 @@ class SlackBot:
     def inflight(self) -> Inflight:
         """The answers being built right now."""
         return self.deps.inflight
+
+    @property
+    def status(self) -> str:
+        """``http`` or ``socket``."""
+        return self.mode
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """``POST /slack/events`` in HTTP mode; Socket Mode dials out and needs none."""
+        return [web.post(EVENTS_PATH, self.handle_http)] if self.mode == "http" else []
+
+    async def drain(self, grace: float) -> int:
+        """Let answers in flight finish for up to ``grace`` s; returns how many were cut."""
+        return await self.inflight.drain(grace)
+
+    def scheduled_poster(self, post_timeout: float) -> ReportPoster:
+        """The poster of scheduled reports: each post ends within ``post_timeout`` s."""
+        return SlackReportPoster(self.poster, post_timeout=post_timeout)
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """aiohttp handler for ``POST /slack/events``: verify, drop replays, dispatch, answer."""
@@ -199,43 +228,44 @@ class SlackBot:
 
 
 def build_slack_bot(
-    app_objects: App,
+    config: SlackConfig,
     *,
+    service: ReportService,
+    shared_events: SharedEvents | None = None,
     client: AsyncWebClient | None = None,
     thread_files: ThreadFiles | None = None,
     recent_events: int = 10_000,
 ) -> SlackBot | None:
-    """The Slack bot for ``app_objects.settings``, or ``None`` when no Slack token is set.
+    """The Slack bot for ``config``, or ``None`` when no Slack token is set.
 
     Args:
-        app_objects: the process's settings, store and service (:func:`chatbot.wiring.build_app`).
-        client: a Web API client to use instead of one built from the settings.
-        thread_files: files to upload into each report's thread (e.g. the chart).
+        config: tokens and the Web API URL.
+        service: the report use cases the listeners call.
+        shared_events: the event ids and signatures seen by every replica (the store's).
+        client: a Web API client to use instead of one built from ``config``.
+        thread_files: files to upload into each report's thread.
         recent_events: how many event ids and signatures to remember in this process.
     """
-    settings = app_objects.settings
-    mode = slack_mode(settings)
+    mode = slack_mode(config)
     if mode is None:
         return None
-    client = client or build_web_client(settings)
-    secret = settings.slack_signing_secret
+    client = client or build_web_client(config)
     bolt = AsyncApp(
         name="support-report",
         logger=_bolt_logger(),
         client=client,
-        signing_secret=secret.get_secret_value() if secret else "",
+        signing_secret=config.signing_secret or "",
         process_before_response=False,
         user_facing_authorize_error_message=AUTHORIZE_FAILED,
         # handle_http verifies every request on its raw bytes before Bolt sees it; Socket
         # Mode requests are unsigned. (Bolt's own check would log bodies it refuses.)
         request_verification_enabled=False,
     )
-    seen = SeenOnce(RecentEvents(recent_events), SQLAlchemySeenEvents(app_objects.store.engine))
+    seen = SeenOnce(RecentEvents(recent_events), shared_events)
     bolt.use(drop_duplicate_events(seen))
     poster = SlackPoster(client, thread_files=thread_files)
-    deps = SlackDeps(service=app_objects.service, poster=poster)
+    deps = SlackDeps(service=service, poster=poster)
     listeners.register(bolt, deps)
-    app_token = settings.slack_app_token
     return SlackBot(
         bolt=bolt,
         client=client,
@@ -243,6 +273,6 @@ def build_slack_bot(
         deps=deps,
         mode=mode,
         seen=seen,
-        signing_secret=secret.get_secret_value() if secret else None,
-        app_token=app_token.get_secret_value() if app_token else None,
+        signing_secret=config.signing_secret,
+        app_token=config.app_token,
     )

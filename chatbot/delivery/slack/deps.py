@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from chatbot.core.periods import Period
 from chatbot.core.report import Report
-from chatbot.core.service import ReportService
 from chatbot.delivery.slack.inflight import Inflight
 from chatbot.delivery.slack.poster import SlackPoster
+from chatbot.service import ReportService
 
 BUILDS_AT_ONCE = 1
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,6 @@ from chatbot.core.errors import ConfigError, PeriodError
 from chatbot.core.grammar import Calendar, parse_period
 from chatbot.core.periods import Period
 
-PLATFORMS = ("slack", "discord")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
@@ -145,13 +145,14 @@ def make_trigger(cron: str, timezone: str) -> CronTrigger:
     )
 
 
-def parse_target(text: Any) -> Target:
-    """``platform:channel`` with platform slack or discord."""
+def parse_target(text: Any, platforms: Collection[str] | None = None) -> Target:
+    """``platform:channel``; the platform must be one of ``platforms`` when they are given."""
     if not isinstance(text, str) or ":" not in text:
         raise ValueError(f"{text!r} is not platform:channel (e.g. slack:#support)")
     platform, _, channel = text.partition(":")
-    if platform not in PLATFORMS:
-        raise ValueError(f"{text!r}: platform must be one of {', '.join(PLATFORMS)}")
+    if not platform or (platforms is not None and platform not in platforms):
+        known = ", ".join(sorted(platforms or ())) or "none"
+        raise ValueError(f"{text!r}: no platform {platform!r}; this bot posts to {known}")
     if not channel.strip() or any(c.isspace() for c in channel):
         raise ValueError(f"{text!r}: the channel is empty or has spaces")
     return Target(platform=platform, channel=channel)
@@ -164,7 +165,9 @@ def _field(table: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def parse_schedule(table: Any, where: str, now: datetime) -> Schedule:
+def parse_schedule(
+    table: Any, where: str, now: datetime, platforms: Collection[str] | None = None
+) -> Schedule:
     """One ``[[schedules]]`` table, checked field by field."""
     if not isinstance(table, dict):
         raise ScheduleError(where, "must be a table")
@@ -191,7 +194,7 @@ def parse_schedule(table: Any, where: str, now: datetime) -> Schedule:
     if not isinstance(raw_targets, list) or not raw_targets:
         raise ScheduleError(where, "targets must be a non-empty list like ['slack:#support']")
     try:
-        targets = tuple(dict.fromkeys(parse_target(t) for t in raw_targets))
+        targets = tuple(dict.fromkeys(parse_target(t, platforms) for t in raw_targets))
     except ValueError as exc:
         raise ScheduleError(where, f"targets: {exc}") from None
     unknown = set(table) - {"name", "cron", "timezone", "period", "targets"}
@@ -202,7 +205,12 @@ def parse_schedule(table: Any, where: str, now: datetime) -> Schedule:
     )
 
 
-def parse_schedules(text: str, now: datetime, source: str = "schedules") -> list[Schedule]:
+def parse_schedules(
+    text: str,
+    now: datetime,
+    source: str = "schedules",
+    platforms: Collection[str] | None = None,
+) -> list[Schedule]:
     """Every schedule of a TOML document; names must be unique."""
     try:
         document = tomllib.loads(text)
@@ -211,7 +219,9 @@ def parse_schedules(text: str, now: datetime, source: str = "schedules") -> list
     tables = document.get("schedules", [])
     if not isinstance(tables, list):
         raise ScheduleError(source, "use [[schedules]] tables")
-    schedules = [parse_schedule(t, f"{source} #{i}", now) for i, t in enumerate(tables, 1)]
+    schedules = [
+        parse_schedule(t, f"{source} #{i}", now, platforms) for i, t in enumerate(tables, 1)
+    ]
     seen: set[str] = set()
     for schedule in schedules:
         if schedule.name in seen:
@@ -220,8 +230,14 @@ def parse_schedules(text: str, now: datetime, source: str = "schedules") -> list
     return schedules
 
 
-def load_schedules(path: Path, now: datetime) -> list[Schedule]:
-    """The schedules in ``path``; none if the file does not exist."""
+def load_schedules(
+    path: Path, now: datetime, platforms: Collection[str] | None = None
+) -> list[Schedule]:
+    """The schedules in ``path``; none if the file does not exist.
+
+    With ``platforms`` given, a target naming another platform is refused here, at load,
+    rather than failing at its first fire time.
+    """
     if not path.is_file():
         return []
-    return parse_schedules(path.read_text(encoding="utf-8"), now, str(path))
+    return parse_schedules(path.read_text(encoding="utf-8"), now, str(path), platforms)

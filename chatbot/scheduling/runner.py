@@ -1,4 +1,4 @@
-"""Scheduled posts, exactly once: APScheduler is each process's timer, the delivery log decides.
+"""The delivery runner: scheduled posts, exactly once, through the delivery log.
 
 Every tick a replica (1) plans the firings that came due since the schedule's horizon
 (inserting them; older than the catch-up window they are recorded as skipped), (2) claims
@@ -7,6 +7,10 @@ period as of the fire time, stores the rendered message on the row, posts it wit
 delivery key in its metadata, and marks it posted while it still holds the claim. A row
 tried before may already have gone out (the replica died between posting and marking), so
 such a retry first asks the channel for a message carrying its key.
+
+The runner knows ports only: a :class:`~chatbot.core.ports.DeliveryLog`, a
+:class:`~chatbot.core.ports.ReportBuilder` and one :class:`~chatbot.core.ports.ReportPoster`
+per platform. :mod:`chatbot.scheduling.timer` ticks it.
 """
 
 from __future__ import annotations
@@ -19,17 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from chatbot.core.deliveries import Delivery, Status
 from chatbot.core.errors import DeliveryFailed
-from chatbot.core.ports import ReportPoster
-from chatbot.core.service import ReportService, utc_now
-from chatbot.delivery.slack.scheduled import SlackReportPoster
-from chatbot.schedules import Schedule, parse_target
-from chatbot.server import Component, Extension, Runtime, periodic
-from chatbot.store.deliveries import SQLAlchemyDeliveryLog
-from chatbot.wiring import App
+from chatbot.core.periods import utc_now
+from chatbot.core.ports import DeliveryLog, ReportBuilder, ReportPoster
+from chatbot.scheduling.schedules import Schedule, parse_target
 
 log = structlog.get_logger(__name__)
 
@@ -58,8 +57,8 @@ class DeliveryRunner:
     def __init__(
         self,
         *,
-        deliveries: SQLAlchemyDeliveryLog,
-        service: ReportService,
+        deliveries: DeliveryLog,
+        service: ReportBuilder,
         schedules: Sequence[Schedule],
         posters: Mapping[str, ReportPoster],
         options: RunnerOptions | None = None,
@@ -203,85 +202,3 @@ class DeliveryRunner:
         self, step: Callable[[int, str, datetime, str], bool], delivery: Delivery, value: str
     ) -> bool:
         return await asyncio.to_thread(step, delivery.id, self.worker, self.clock(), value)
-
-
-def start_scheduler(runner: DeliveryRunner) -> AsyncIOScheduler:
-    """An AsyncIOScheduler ticking the runner; call inside the running event loop."""
-    scheduler = AsyncIOScheduler()
-    scheduler.add_job(
-        runner.run_once,
-        "interval",
-        seconds=runner.options.tick.total_seconds(),
-        id="deliveries",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=runner.clock(),
-    )
-    scheduler.start()
-    return scheduler
-
-
-class SchedulerComponent:
-    """The scheduler as a component of ``chatbot serve``: starts and stops with it."""
-
-    name = "scheduler"
-
-    def __init__(self, runner: DeliveryRunner) -> None:
-        self.runner = runner
-        self._scheduler: AsyncIOScheduler | None = None
-
-    async def start(self) -> None:
-        """Start ticking."""
-        self._scheduler = start_scheduler(self.runner)
-        log.info(
-            "scheduler_started",
-            schedules=sorted(self.runner.schedules),
-            worker=self.runner.worker,
-            platforms=sorted(self.runner.posters),
-        )
-
-    async def stop(self) -> None:
-        """Stop ticking; a delivery in progress keeps its lease and is finished or taken over."""
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
-
-
-def serve_extensions(app: App, schedules: Sequence[Schedule]) -> list[Extension]:
-    """What ``chatbot serve`` runs beside Slack: the scheduler, and the periodic GitHub sync."""
-    settings = app.settings
-    extensions: list[Extension] = []
-    if schedules:
-
-        def scheduler(runtime: Runtime) -> Component:
-            posters: dict[str, ReportPoster] = {}
-            if runtime.slack is not None:
-                # a post must end well before the lease it is made under runs out
-                posters["slack"] = SlackReportPoster(
-                    runtime.slack.poster, post_timeout=settings.delivery_lease_seconds / 2
-                )
-            runner = DeliveryRunner(
-                deliveries=SQLAlchemyDeliveryLog(app.store.engine),
-                service=app.service,
-                schedules=schedules,
-                posters=posters,
-                options=RunnerOptions(
-                    lease=timedelta(seconds=settings.delivery_lease_seconds),
-                    catch_up=timedelta(minutes=settings.catch_up_minutes),
-                    tick=timedelta(seconds=settings.scheduler_tick_seconds),
-                ),
-            )
-            return SchedulerComponent(runner)
-
-        extensions.append(scheduler)
-    if settings.github_repos:
-        from chatbot.sources.github import sync_store
-
-        async def sync() -> None:
-            report = await asyncio.to_thread(sync_store, settings, app.store)
-            log.info("github_synced", summary=report.summary())
-
-        extensions.append(
-            periodic("github-sync", sync, seconds=settings.sync_interval_minutes * 60)
-        )
-    return extensions

@@ -1,26 +1,21 @@
 """Use cases: build a report for a period, explain a ticket's activity level.
 
-The service is what every front end calls (CLI, Slack, Discord, scheduler); it reads the
-store through the :class:`~chatbot.core.ports.TicketStore` port and hands the tickets to
-the pure analysis functions.
+The layer above ``core`` and ``analysis``: every front end (CLI, Slack, the scheduler) calls
+the service; it reads the store through the :class:`~chatbot.core.ports.TicketStore` port
+and hands the tickets to the pure analysis functions. ``core`` knows neither.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chatbot.analysis import build_report, compute_figures, score_ticket
 from chatbot.core.errors import TicketNotFound
 from chatbot.core.grammar import Calendar, parse_ticket
-from chatbot.core.periods import Period
+from chatbot.core.periods import Period, utc_now
 from chatbot.core.ports import TicketStore
 from chatbot.core.report import Activity, DailyLink, Report
-
-
-def utc_now() -> datetime:
-    """The current moment, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 class ReportService:

@@ -1,0 +1,222 @@
+"""The composition root: reads ``Settings`` once and builds every object a command runs with.
+
+Nothing else wires adapters together. Front ends (``cli.py``) ask this module for an
+:class:`App` (store, service, delivery log) and, for ``chatbot serve``, for the platforms
+and components to run::
+
+    settings ─▶ build_app ─▶ App(store, service, deliveries)
+                   │
+    build_platforms(app) ─▶ [SlackBot, ...]     one factory per platform in PLATFORMS
+    build_components(app, schedules, platforms) ─▶ [scheduler, github-sync]
+    serve(app) ─▶ chatbot.server.run_server(platforms, components, health=store probe)
+
+Adapters get plain values or ports from here, never ``Settings``. A new platform is a
+folder under ``chatbot/delivery/`` and one entry in :data:`PLATFORMS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from chatbot.config import Settings
+from chatbot.core.periods import utc_now
+from chatbot.core.ports import DeliveryLog, ReportPoster
+from chatbot.scheduling.schedules import Schedule, load_schedules
+from chatbot.service import ReportService
+from chatbot.sources.demo import ensure_demo
+from chatbot.store import SQLAlchemyTicketStore, exclusive, open_store
+from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+
+if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's start quick
+    from chatbot.delivery.slack import SlackBot, SlackConfig
+    from chatbot.delivery.slack.poster import ThreadFiles
+    from chatbot.server import Component, Platform
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class App:
+    """The objects one process works with."""
+
+    settings: Settings
+    store: SQLAlchemyTicketStore
+    service: ReportService
+    deliveries: DeliveryLog = field(repr=False)
+
+
+def build_app(settings: Settings, *, demo: bool = True) -> App:
+    """Open the store and build the service; with no GitHub repos set, load the demo."""
+    store = open_store(settings.database_url)
+    if demo and not settings.github_repos:
+        with exclusive(store.engine, "support-report:demo"):
+            if ensure_demo(store, utc_now(), settings.tz):
+                log.info("demo_loaded", tickets=store.count_tickets())
+    service = ReportService(
+        store, tz=settings.tz, week_start=settings.week_start_index, top=settings.top_tickets
+    )
+    return App(
+        settings=settings,
+        store=store,
+        service=service,
+        deliveries=SQLAlchemyDeliveryLog(store.engine),
+    )
+
+
+# -- platforms ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlatformContext:
+    """What a platform factory may use beyond the settings: files for a report's thread."""
+
+    thread_files: ThreadFiles | None = None
+
+
+#: A platform plug-in: builds its platform from the app, or None when it is not configured.
+PlatformFactory = Callable[[App, PlatformContext], "Platform | None"]
+
+
+def slack_config(settings: Settings) -> SlackConfig:
+    """The Slack plug-in's settings, as plain values."""
+    from chatbot.delivery.slack import SlackConfig
+
+    secret = settings.slack_signing_secret
+    return SlackConfig(
+        bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        signing_secret=secret.get_secret_value() if secret else None,
+        app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+        api_url=settings.slack_api_url,
+    )
+
+
+def build_slack(app: App, context: PlatformContext | None = None) -> SlackBot | None:
+    """The Slack platform, or None without ``SLACK_BOT_TOKEN``."""
+    from chatbot.delivery.slack import build_slack_bot
+    from chatbot.store.events import SQLAlchemySeenEvents
+
+    return build_slack_bot(
+        slack_config(app.settings),
+        service=app.service,
+        shared_events=SQLAlchemySeenEvents(app.store.engine),
+        thread_files=(context or PlatformContext()).thread_files,
+    )
+
+
+#: Every platform plug-in, by the name schedule targets use (``slack:#support``).
+PLATFORMS: dict[str, PlatformFactory] = {
+    "slack": build_slack,
+}
+
+
+def build_platforms(app: App, context: PlatformContext | None = None) -> list[Platform]:
+    """The configured platforms; one line says which are off."""
+    context = context or PlatformContext()
+    built: list[Platform] = []
+    for name, factory in PLATFORMS.items():
+        platform = factory(app, context)
+        if platform is None:
+            log.info("platform_off", platform=name, hint="its token is not set")
+        else:
+            built.append(platform)
+    return built
+
+
+def schedules_for(settings: Settings, now: datetime) -> list[Schedule]:
+    """The schedules of ``CHATBOT_CONFIG``; targets must name a platform plug-in."""
+    return load_schedules(settings.chatbot_config, now, platforms=tuple(PLATFORMS))
+
+
+# -- components -----------------------------------------------------------------------------
+
+
+def build_components(
+    app: App,
+    schedules: Sequence[Schedule],
+    platforms: Sequence[Platform],
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> list[Component]:
+    """What runs beside the platforms: the scheduler (with schedules), the periodic sync."""
+    from chatbot.scheduling.runner import DeliveryRunner, RunnerOptions
+    from chatbot.scheduling.timer import SchedulerComponent
+    from chatbot.server import periodic
+
+    settings = app.settings
+    components: list[Component] = []
+    if schedules:
+        # a post must end well before the lease it is made under runs out
+        timeout = settings.delivery_lease_seconds / 2
+        posters: dict[str, ReportPoster] = {
+            p.name: poster
+            for p in platforms
+            if (poster := p.scheduled_poster(timeout)) is not None
+        }
+        runner = DeliveryRunner(
+            deliveries=app.deliveries,
+            service=app.service,
+            schedules=schedules,
+            posters=posters,
+            options=RunnerOptions(
+                lease=timedelta(seconds=settings.delivery_lease_seconds),
+                catch_up=timedelta(minutes=settings.catch_up_minutes),
+                tick=timedelta(seconds=settings.scheduler_tick_seconds),
+            ),
+            clock=clock,
+        )
+        components.append(SchedulerComponent(runner))
+    else:
+        log.info(
+            "no_schedules",
+            config=str(settings.chatbot_config),
+            hint="no scheduled posts; add schedules to this file (see chatbot.example.toml)",
+        )
+    if settings.github_repos:
+        from chatbot.sources.github import sync_store
+
+        async def sync() -> None:
+            report = await asyncio.to_thread(sync_store, settings, app.store)
+            log.info("github_synced", summary=report.summary())
+
+        components.append(
+            periodic("github-sync", sync, seconds=settings.sync_interval_minutes * 60)
+        )
+    return components
+
+
+async def serve(
+    app: App,
+    *,
+    host: str,
+    port: int | None = None,
+    extra_platforms: Sequence[Platform] = (),
+    clock: Callable[[], datetime] = utc_now,
+    stopping: asyncio.Event | None = None,
+) -> None:
+    """``chatbot serve``: the platforms, the scheduler and the sync, until SIGTERM or SIGINT."""
+    from chatbot.server import install_signal_handlers, run_server
+    from chatbot.store.health import StoreProbe
+
+    settings = app.settings
+    platforms = [*build_platforms(app), *extra_platforms]
+    components = build_components(app, schedules_for(settings, clock()), platforms, clock=clock)
+    stopping = stopping or asyncio.Event()
+    install_signal_handlers(stopping)
+    probe = StoreProbe(app.store.engine)
+    try:
+        await run_server(
+            platforms,
+            components,
+            stopping=stopping,
+            health=probe.check,
+            host=host,
+            port=settings.port if port is None else port,
+        )
+    finally:
+        probe.dispose()
