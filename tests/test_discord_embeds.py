@@ -154,8 +154,8 @@ def make_report(
 
 def texts(message: DiscordMessage) -> Iterator[str]:
     """Every piece of text Discord would show for ``message``."""
-    if "content" in message:
-        yield message["content"]
+    if message.get("content"):
+        yield str(message.get("content"))
     for embed in message["embeds"]:
         data: dict[str, Any] = dict(embed)
         yield data["title"]
