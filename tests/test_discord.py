@@ -435,3 +435,13 @@ def render_discord_message_stub() -> DiscordMessage:
         "embeds": [{"type": "rich", "title": "Support report", "color": 1, "description": "x"}],
         "allowed_mentions": {"parse": []},
     }
+
+
+async def test_requests_for_a_period_being_built_share_the_build(service: ReportService) -> None:
+    """Two requests for the same period at once get the one report built for both."""
+    deps = DiscordDeps.for_service(service)
+    period = parse_period("last-week", service.calendar())
+    first, second = await asyncio.gather(deps.build_report(period), deps.build_report(period))
+    assert first is second
+    third = await deps.build_report(period)
+    assert third is not first

@@ -119,7 +119,9 @@ def no_mentions() -> AllowedMentions:
 
 def units(text: str) -> int:
     """The length Discord counts: UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def cut(text: str, limit: int) -> str:

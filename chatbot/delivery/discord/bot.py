@@ -79,27 +79,59 @@ class DiscordDeps:
 
     calendar: Callable[[], Calendar]
     build_report: Callable[[Period], Awaitable[Report]]
+    _last: list[tuple[Report, DiscordMessage]] = field(default_factory=list, repr=False)
+
+    def render(self, report: Report) -> DiscordMessage:
+        """The message of ``report``; the report just rendered (a shared build) is reused."""
+        if self._last and self._last[0][0] is report:
+            return self._last[0][1]
+        message = render_discord_message(report)
+        self._last[:] = [(report, message)]
+        return message
 
     @classmethod
     def for_service(cls, service: ReportService) -> DiscordDeps:
-        """Deps over a :class:`ReportService`: one blocking build at a time, off the loop."""
-        slot = _Slot()
-
-        async def build(period: Period) -> Report:
-            async with slot.get():
-                return await asyncio.to_thread(service.build_report, period)
-
-        return cls(calendar=service.calendar, build_report=build)
+        """Deps over a :class:`ReportService` (see :class:`SharedBuilds`)."""
+        return cls(calendar=service.calendar, build_report=SharedBuilds(service).build)
 
 
-@dataclass
-class _Slot:
-    _sem: list[asyncio.Semaphore] = field(default_factory=list)
+class SharedBuilds:
+    """Reports built off the loop, one at a time; requests for a period being built share it.
 
-    def get(self) -> asyncio.Semaphore:
-        if not self._sem:
-            self._sem.append(asyncio.Semaphore(1))
-        return self._sem[0]
+    One blocking build at a time keeps the event loop holding the GIL often enough to defer
+    new interactions at once; 50 people asking for last week while it is being built get
+    that one report.
+    """
+
+    def __init__(self, service: ReportService) -> None:
+        self.service = service
+        self._running: dict[Period, asyncio.Future[Report]] = {}
+        self._slot: asyncio.Semaphore | None = None
+
+    async def build(self, period: Period) -> Report:
+        """The report of ``period``; joins a build of the same period already under way."""
+        running = self._running.get(period)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Report] = asyncio.get_running_loop().create_future()
+        self._running[period] = future
+        if self._slot is None:
+            self._slot = asyncio.Semaphore(1)
+        try:
+            async with self._slot:
+                report = await asyncio.to_thread(self.service.build_report, period)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # mark it retrieved: joiners re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(report)
+            return report
+        finally:
+            del self._running[period]
 
 
 def _embeds(message: DiscordMessage) -> list[discord.Embed]:
@@ -131,6 +163,9 @@ class SupportReportClient(discord.Client):
     def __init__(
         self, deps: DiscordDeps, *, guild_id: int | None = None, guild_ready_timeout: float = 2.0
     ) -> None:
+        # The bot never joins voice: no start-up warning about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=intents(),
             allowed_mentions=NONE,
@@ -238,8 +273,7 @@ async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, te
 
         outcome = "failed"
         async with answering(say):
-            report = await deps.build_report(period)
-            message = render_discord_message(report)
+            message = deps.render(await deps.build_report(period))
             await interaction.followup.send(
                 embeds=_embeds(message), ephemeral=request.private, allowed_mentions=NONE
             )
@@ -276,7 +310,7 @@ async def answer_mention(deps: DiscordDeps, message: discord.Message) -> None:
                 outcome = "private_refused"
             else:
                 period_label = request.period.label
-                rendered = render_discord_message(await deps.build_report(request.period))
+                rendered = deps.render(await deps.build_report(request.period))
                 await message.reply(
                     embeds=_embeds(rendered), allowed_mentions=NONE, mention_author=False
                 )
