@@ -394,6 +394,8 @@ async def test_a_5xx_is_retried_and_never_outlives_the_timeout(
     with pytest.raises(DeliveryFailed) as caught:
         await poster.post(CHANNEL_ID, json.dumps(render_discord_message_stub()), KEY)
     assert not caught.value.permanent
+    # discord.py sleeps 1 s before its first retry: a 0.5 s bound ends the call before it
+    assert len(fake.calls(POST)) == 1
     assert fake.posted(CHANNEL_ID) == []
 
 
@@ -445,3 +447,27 @@ async def test_requests_for_a_period_being_built_share_the_build(service: Report
     assert first is second
     third = await deps.build_report(period)
     assert third is not first
+
+
+def test_settings_read_the_discord_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DISCORD_TOKEN (secret), DISCORD_GUILD_ID and DISCORD_API_URL come from the environment."""
+    monkeypatch.setenv("DISCORD_TOKEN", "sekrit-token")
+    monkeypatch.setenv("DISCORD_GUILD_ID", GUILD_ID)
+    monkeypatch.setenv("DISCORD_API_URL", "http://127.0.0.1:9/api/v10")
+    settings = load_settings(None)
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "sekrit-token"
+    assert "sekrit" not in repr(settings)
+    assert settings.discord_guild_id == int(GUILD_ID)
+    assert settings.discord_api_url == "http://127.0.0.1:9/api/v10"
+    monkeypatch.setenv("DISCORD_GUILD_ID", "not-a-number")
+    with pytest.raises(ConfigError, match="DISCORD_GUILD_ID"):
+        load_settings(None)
+
+
+def test_discord_is_off_by_default() -> None:
+    """Without DISCORD_TOKEN nothing Discord is configured; the REST base is Discord's own."""
+    settings = load_settings(None)
+    assert settings.discord_token is None
+    assert settings.discord_guild_id is None
+    assert settings.discord_api_url == "https://discord.com/api/v10"
