@@ -109,9 +109,25 @@ def build_slack(app: App, context: PlatformContext | None = None) -> SlackBot | 
     )
 
 
+def build_discord(app: App, context: PlatformContext | None = None) -> Platform | None:
+    """The Discord platform, or None without ``DISCORD_TOKEN``."""
+    settings = app.settings
+    if settings.discord_token is None:
+        return None
+    from chatbot.delivery.discord import DiscordBot, DiscordDeps
+
+    return DiscordBot(
+        token=settings.discord_token.get_secret_value(),
+        api_url=settings.discord_api_url,
+        guild_id=settings.discord_guild_id,
+        deps=DiscordDeps.for_service(app.service),
+    )
+
+
 #: Every platform plug-in, by the name schedule targets use (``slack:#support``).
 PLATFORMS: dict[str, PlatformFactory] = {
     "slack": build_slack,
+    "discord": build_discord,
 }
 
 
@@ -128,9 +144,13 @@ def build_platforms(app: App, context: PlatformContext | None = None) -> list[Pl
     return built
 
 
-def schedules_for(settings: Settings, now: datetime) -> list[Schedule]:
+def schedules_for(
+    settings: Settings, now: datetime, extra_platforms: Sequence[str] = ()
+) -> list[Schedule]:
     """The schedules of ``CHATBOT_CONFIG``; targets must name a platform plug-in."""
-    return load_schedules(settings.chatbot_config, now, platforms=tuple(PLATFORMS))
+    return load_schedules(
+        settings.chatbot_config, now, platforms=(*PLATFORMS, *extra_platforms)
+    )
 
 
 # -- components -----------------------------------------------------------------------------
@@ -205,7 +225,8 @@ async def serve(
 
     settings = app.settings
     platforms = [*build_platforms(app), *extra_platforms]
-    components = build_components(app, schedules_for(settings, clock()), platforms, clock=clock)
+    schedules = schedules_for(settings, clock(), [p.name for p in extra_platforms])
+    components = build_components(app, schedules, platforms, clock=clock)
     stopping = stopping or asyncio.Event()
     install_signal_handlers(stopping)
     probe = StoreProbe(app.store.engine)

@@ -66,7 +66,7 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["markdown", "json", "slack"]),
+    type=click.Choice(["markdown", "json", "slack", "discord"]),
     default="markdown",
     show_default=True,
     help="What to print on stdout.",
@@ -100,6 +100,11 @@ def report(
         from chatbot.render.slack_blocks import render_slack_json
 
         click.echo(render_slack_json(built), nl=False)
+        return
+    if fmt == "discord":
+        from chatbot.render.discord_embeds import render_discord_json
+
+        click.echo(render_discord_json(built), nl=False)
         return
     click.echo(render_json(built) if fmt == "json" else render_markdown(built), nl=False)
 

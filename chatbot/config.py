@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
 
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = Field(default=None, ge=1)
+    discord_api_url: str = "https://discord.com/api/v10"
+
     chatbot_config: Path = Path("chatbot.toml")
     scheduler_tick_seconds: float = Field(default=1.0, gt=0, le=60)
     delivery_lease_seconds: float = Field(default=30.0, ge=1)

@@ -152,7 +152,7 @@ def test_a_target_on_a_platform_the_bot_lacks_is_refused_at_load(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     code, _out, err = run_cli(capsys, "schedules")
     assert code == 2
-    assert "'teams:123': no platform 'teams'; this bot posts to slack" in err
+    assert "'teams:123': no platform 'teams'; this bot posts to discord, slack" in err
 
 
 def test_duplicate_names_refused() -> None:

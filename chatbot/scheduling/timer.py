@@ -7,6 +7,8 @@ keeps APScheduler at WARNING, and the runner logs what it posts.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -24,7 +26,8 @@ def start_scheduler(runner: DeliveryRunner) -> AsyncIOScheduler:
         id="deliveries",
         max_instances=1,
         coalesce=True,
-        next_run_time=runner.clock(),
+        # APScheduler keeps real time; the runner's own clock decides what is due
+        next_run_time=datetime.now(UTC),
     )
     scheduler.start()
     return scheduler
