@@ -13,14 +13,14 @@ import click
 import structlog
 
 from chatbot.config import Settings, load_settings
-from chatbot.core.errors import ConfigError, UserInputError
+from chatbot.core.errors import ConfigError, DemoRefused, UserInputError
 from chatbot.core.grammar import ACCEPTED, parse_period
 from chatbot.core.service import utc_now
 from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
 from chatbot.schedules import load_schedules
-from chatbot.sources.demo import DEMO_META_KEY, leave_demo, load_demo
+from chatbot.sources.demo import DEMO_META_KEY, load_demo
 from chatbot.sources.jsonl_import import import_file
 from chatbot.wiring import App, build_app
 
@@ -143,7 +143,6 @@ def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
 def import_(ctx: click.Context, file: Path) -> None:
     """Load GitHub REST issue objects from FILE (JSON Lines; comments under x_comments)."""
     app = build_app(_settings(ctx), demo=False)
-    leave_demo(app.store)
     result = import_file(file, app.store)
     for error in result.errors:
         click.echo(f"{file}:{error}", err=True)
@@ -159,9 +158,12 @@ def import_(ctx: click.Context, file: Path) -> None:
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Replace the store's tickets with the bundled demo tickets, rebased to now."""
+    """Load the bundled demo tickets, rebased to now, into a store without real tickets."""
     app = build_app(_settings(ctx), demo=False)
-    count = load_demo(app.store, utc_now(), app.settings.tz)
+    try:
+        count = load_demo(app.store, utc_now(), app.settings.tz)
+    except DemoRefused:
+        raise DemoRefused(app.settings.database_location()) from None
     click.echo(f"loaded {count} demo tickets into {app.settings.database_location()}")
 
 
