@@ -201,8 +201,10 @@ def build_components(
         from chatbot.sources.github import sync_store
 
         async def sync() -> None:
-            report = await asyncio.to_thread(sync_store, settings, app.store)
-            log.info("github_synced", summary=report.summary())
+            # one replica syncs at a time; the others skip this round
+            report = await asyncio.to_thread(sync_store, settings, app.store, wait=False)
+            if not report.skipped:
+                log.info("github_synced", summary=report.summary())
 
         components.append(
             periodic("github-sync", sync, seconds=settings.sync_interval_minutes * 60)

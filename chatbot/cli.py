@@ -14,13 +14,13 @@ import structlog
 
 from chatbot.app import App, build_app, schedules_for
 from chatbot.config import Settings, load_settings
-from chatbot.core.errors import ConfigError, UserInputError
+from chatbot.core.errors import ConfigError, DemoRefused, UserInputError
 from chatbot.core.grammar import parse_period
 from chatbot.core.periods import utc_now
 from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
-from chatbot.sources.demo import DEMO_META_KEY, leave_demo, load_demo
+from chatbot.sources.demo import DEMO_META_KEY, load_demo
 from chatbot.sources.jsonl_import import import_file
 
 log = structlog.get_logger(__name__)
@@ -144,7 +144,6 @@ def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
 def import_(ctx: click.Context, file: Path) -> None:
     """Load GitHub REST issue objects from FILE (JSON Lines; comments under x_comments)."""
     app = build_app(_settings(ctx), demo=False)
-    leave_demo(app.store)
     result = import_file(file, app.store)
     for error in result.errors:
         click.echo(f"{file}:{error}", err=True)
@@ -160,9 +159,12 @@ def import_(ctx: click.Context, file: Path) -> None:
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Replace the store's tickets with the bundled demo tickets, rebased to now."""
+    """Load the bundled demo tickets, rebased to now, into a store without real tickets."""
     app = build_app(_settings(ctx), demo=False)
-    count = load_demo(app.store, utc_now(), app.settings.tz)
+    try:
+        count = load_demo(app.store, utc_now(), app.settings.tz)
+    except DemoRefused:
+        raise DemoRefused(app.settings.database_location()) from None
     click.echo(f"loaded {count} demo tickets into {app.settings.database_location()}")
 
 

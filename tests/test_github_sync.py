@@ -367,6 +367,33 @@ def test_sync_replaces_the_demo_tickets(fake: FakeGitHub, store: SQLAlchemyTicke
     assert not run_sync(fake, store, repos=WEB).demo_cleared
 
 
+def test_bad_records_are_cleaned_or_skipped_never_the_page(
+    fake: FakeGitHub, store: SQLAlchemyTicketStore
+) -> None:
+    """NUL and lone surrogates are cleaned, a labels string is one label, and numbers or
+    ids beyond 64 bits skip only their own record: the rest of the page is synced."""
+    dirty = fake.open_issue(WEB, "NUL\x00 and \ud800 here", "body\x00")
+    string_labels = fake.open_issue(WEB, "labels as a string")
+    huge = fake.open_issue(WEB, "number too large")
+    fake.repos[WEB].issues[string_labels]["labels"] = "bug"
+    fake.repos[WEB].issues[huge]["number"] = 2**63
+    bad_comment = fake.add_comment(WEB, dirty, "an id too large")
+    fake.repos[WEB].comments[bad_comment]["id"] = 2**64
+    good_comment = fake.add_comment(WEB, dirty, "fine\x00")
+    report = run_sync(fake, store, repos=WEB)
+    assert not report.failed
+    assert report.repos[0].skipped == 2
+    have = stored(store, WEB)
+    assert have[dirty].title == "NUL and \ufffd here"
+    [full] = store.find_tickets(dirty, WEB)
+    assert full.body == "body"
+    assert [(c.id, c.body) for c in full.comments] == [(good_comment, "fine")]
+    assert have[string_labels].labels == ("bug",)
+    assert huge not in have
+    assert 2**63 not in have
+    assert len(have) == len(fake.issues_of(WEB)) - 1
+
+
 # -- rate limits and failures -------------------------------------------------------------
 
 

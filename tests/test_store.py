@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+from structlog.testing import capture_logs
 
-from chatbot.store import SQLAlchemyTicketStore
-from chatbot.store.tables import metadata
+from chatbot.app import build_app
+from chatbot.config import load_settings
+from chatbot.store import SQLAlchemyTicketStore, make_engine, migrate
+from chatbot.store.database import MIGRATIONS, SCHEMA_HEAD
+from chatbot.store.tables import meta, metadata, tickets
 from tests.factories import TEAM, USER, at, comment, ticket
+from tests.pg import fresh_database
 
 
 def test_migrations_match_the_tables(store: SQLAlchemyTicketStore) -> None:
@@ -112,3 +124,91 @@ def test_clear_and_meta(store: SQLAlchemyTicketStore) -> None:
     assert store.count_tickets() == 0
     assert store.get_meta("k") == "2"
     assert store.get_meta("missing") is None
+
+
+def test_schema_head_is_the_newest_migration() -> None:
+    """SCHEMA_HEAD, which start-up compares with, is the head of the Alembic scripts."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
+
+
+def test_ids_of_64_bits_round_trip(store: SQLAlchemyTicketStore) -> None:
+    """Issue numbers and comment ids beyond 32 bits (up to 2**63 - 1) are kept."""
+    big = 2**63 - 1
+    original = ticket(
+        2**40, "2025-04-22 09:00", comments=(replace(comment("2025-04-22 10:00"), id=big),)
+    )
+    assert store.save_tickets([original]).rejected == ()
+    [loaded] = store.find_tickets(2**40)
+    assert loaded.comments[0].id == big
+
+
+def test_a_refused_row_is_logged_by_reference_without_its_text(
+    store: SQLAlchemyTicketStore,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A ticket the database refuses is left out and logged by reference; the rest is saved."""
+    # NUL is refused by PostgreSQL, a lone surrogate by SQLite's UTF-8 encoder
+    poison = "\x00" if store.engine.dialect.name == "postgresql" else "\ud800"
+    bad = ticket(2, "2025-04-22 09:00", title=f"SECRET-TITLE {poison}")
+    good = [ticket(n, "2025-04-22 09:00", title="fine") for n in (1, 3)]
+    caplog.set_level("INFO")
+    with capture_logs() as logs:
+        stats = store.save_tickets([good[0], bad, good[1]])
+    assert (stats.new, stats.rejected[0][:2]) == (2, ("acme/support", 2))
+    assert sorted(t.number for t in store.find_tickets(1) + store.find_tickets(3)) == [1, 3]
+    # structlog may be configured by an earlier test (stdlib logging) or not (captured)
+    out, err = capsys.readouterr()
+    logged = repr(logs) + caplog.text + out + err
+    assert "ticket_not_saved" in logged
+    assert "acme/support#2" in logged
+    assert "SECRET" not in logged
+
+
+def test_database_errors_never_show_parameters(store: SQLAlchemyTicketStore) -> None:
+    """A failed statement's error names the statement, never the values bound to it."""
+    store.set_meta("k", "SECRET-VALUE")
+    with pytest.raises(IntegrityError) as caught, store.engine.begin() as conn:
+        conn.execute(insert(meta).values(key="k", value="SECRET-VALUE"))
+    assert "SECRET" not in str(caught.value)
+
+
+def test_migration_flags_rows_of_a_demo_store_as_demo(db_url: str) -> None:
+    """Upgrading to 0004 marks existing rows as demo iff the store's demo mark is set."""
+    engine = make_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+        conn.execute(
+            text(
+                "INSERT INTO tickets (repo, number, title, body, state, author_login,"
+                " author_association, author_is_bot, url, reactions, comment_count,"
+                " created_at, updated_at) VALUES ('a/b', 1, 't', '', 'open', 'u', 'NONE',"
+                " false, '', 0, 0, '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            )
+        )
+        conn.execute(text("INSERT INTO store_meta VALUES ('demo_loaded_at', '2025-01-01')"))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(tickets.c.demo)).scalars().all() == [True]
+    engine.dispose()
+
+
+def test_start_up_on_a_current_schema_needs_no_write() -> None:
+    """A migrated store opens (and a same-day demo is kept) on a database refusing writes."""
+    with fresh_database("support_report_ro") as url:
+        opened = build_app(load_settings(None, database_url=url))
+        count = opened.store.count_tickets()
+        opened.store.engine.dispose()
+        admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as conn:
+            name = conn.execute(text("SELECT current_database()")).scalar()
+            conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+        admin.dispose()
+        again = build_app(load_settings(None, database_url=url))
+        assert again.store.count_tickets() == count > 0
+        again.store.engine.dispose()

@@ -7,8 +7,10 @@ so that handlers can show it to a person without formatting of their own::
      ├── UserInputError (ValueError)       shown to the person who asked, with the fix
      │    ├── PeriodError                  a period the grammar does not accept
      │    ├── TicketReferenceError         text that is not a ticket reference (123, o/n#123)
-     │    └── TicketNotFound (LookupError) no ticket with that number in the store
+     │    ├── TicketNotFound (LookupError) no ticket with that number in the store
+     │    └── DemoRefused                  the demo would be loaded over real tickets
      ├── ConfigError (ValueError)          bad settings; names every bad variable
+     │    └── StoreUnavailable             the database cannot be reached or opened
      ├── ImportLineError (ValueError)      one line of an import file that could not be read
      ├── SourceUnavailable (RuntimeError)  a ticket source (GitHub) could not be reached
      └── DeliveryFailed (RuntimeError)     a post to a channel failed; permanent or retryable
@@ -67,6 +69,28 @@ class ConfigError(SupportReportError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("Bad configuration: " + "; ".join(self.problems))
+
+
+class DemoRefused(UserInputError):
+    """The demo tickets are only loaded into a store without imported or synced ones."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__(
+            f"{location} holds imported or synced tickets, so the demo is not loaded;"
+            " set DATABASE_URL to another database to try the demo"
+        )
+
+
+class StoreUnavailable(ConfigError):
+    """The ticket store could not be reached, opened or brought up to date."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(
+            [f"the store at {location} cannot be opened: {reason}; check DATABASE_URL"]
+        )
 
 
 class ImportLineError(SupportReportError, ValueError):

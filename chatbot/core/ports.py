@@ -12,14 +12,22 @@ from chatbot.core.models import Comment, Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import DailyLink, Report
 
+DEMO_META_KEY = "demo_loaded_at"
+"""Store meta: when the demo was loaded; empty once real tickets came; absent if never."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SaveStats:
-    """What saving a batch of tickets changed."""
+    """What saving a batch of tickets changed.
+
+    ``rejected`` holds (repo, number, error class) of tickets the database refused; every
+    other ticket of their batch was saved.
+    """
 
     new: int = 0
     updated: int = 0
     comments: int = 0
+    rejected: tuple[tuple[str, int, str], ...] = ()
 
 
 class TicketStore(Protocol):

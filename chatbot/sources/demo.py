@@ -12,19 +12,19 @@ import hashlib
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from importlib import resources
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from chatbot.core.errors import DemoRefused
 from chatbot.core.models import Comment, Person, Ticket
-from chatbot.core.ports import TicketStore
+from chatbot.core.ports import DEMO_META_KEY as DEMO_META_KEY
 from chatbot.sources.rest import parse_time, ticket_from_rest
 
 NEWEST_ACTIVITY_AGO = timedelta(hours=3)
-DEMO_META_KEY = "demo_loaded_at"
 TEAM = ("support-alex", "support-sam", "support-kim")
 MAX_OPEN_THREAD = timedelta(days=45)
 
@@ -120,41 +120,36 @@ def demo_tickets(now: datetime, tz: str = "UTC") -> list[Ticket]:
     return result
 
 
-def load_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> int:
-    """Replace the store's tickets with the demo set rebased to ``now``; returns the count."""
-    tickets = demo_tickets(now, tz)
-    store.clear()
-    store.save_tickets(tickets)
-    store.set_meta(DEMO_META_KEY, now.isoformat())
-    return len(tickets)
-
-
-class DemoHolder(Protocol):
-    """The part of a ticket store that :func:`leave_demo` needs."""
+class DemoStore(Protocol):
+    """The part of a ticket store the demo needs."""
 
     def get_meta(self, key: str) -> str | None: ...
 
-    def set_meta(self, key: str, value: str) -> None: ...
+    def count_tickets(self) -> int: ...
 
-    def clear(self) -> None: ...
+    def replace_demo(
+        self, items: Sequence[Ticket], loaded_at: str, *, expect: object = ...
+    ) -> bool: ...
 
 
-def leave_demo(store: DemoHolder) -> bool:
-    """Empty a store that holds the demo tickets, before real ones arrive; True if it did.
+def load_demo(store: DemoStore, now: datetime, tz: str = "UTC") -> int:
+    """Replace the store's demo tickets with the demo set rebased to ``now``; the count.
 
-    The mark stays, empty, so the demo never loads itself over real tickets again.
+    Raises:
+        DemoRefused: if the store holds imported or synced tickets (they are kept).
     """
-    if not store.get_meta(DEMO_META_KEY):
-        return False
-    store.clear()
-    store.set_meta(DEMO_META_KEY, "")
-    return True
+    tickets = demo_tickets(now, tz)
+    if not store.replace_demo(tickets, now.isoformat()):
+        raise DemoRefused("the store")
+    return len(tickets)
 
 
-def ensure_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> bool:
+def ensure_demo(store: DemoStore, now: datetime, tz: str = "UTC") -> bool:
     """Load the demo into an empty store, or reload it if it was loaded on an earlier day.
 
-    A store that holds anything but the demo is never touched. Returns True if it loaded.
+    A store that holds anything but the demo is never touched: the load and its checks
+    run in one write transaction that deletes only demo rows, and it gives way if another
+    process loaded the demo or wrote real tickets meanwhile. Returns True if it loaded.
     """
     loaded = store.get_meta(DEMO_META_KEY)
     if loaded is None:
@@ -166,5 +161,4 @@ def ensure_demo(store: TicketStore, now: datetime, tz: str = "UTC") -> bool:
         zone = ZoneInfo(tz)
         if parse_time(loaded, DEMO_META_KEY).astimezone(zone).date() == now.astimezone(zone).date():
             return False
-    load_demo(store, now, tz)
-    return True
+    return store.replace_demo(demo_tickets(now, tz), now.isoformat(), expect=loaded)

@@ -25,7 +25,7 @@ from github import Auth, Github, GithubException
 
 from chatbot.config import Settings
 from chatbot.core.errors import ConfigError, SourceUnavailable
-from chatbot.sources.demo import leave_demo
+from chatbot.sources.demo import DEMO_META_KEY
 from chatbot.sources.github_sync import (
     GitHubSync,
     Progress,
@@ -60,6 +60,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 USER_AGENT = "support-report"
+SYNC_LOCK = "support-report:github-sync"
 UNAUTHENTICATED_LIMIT = 60
 _ACCEPT = "application/vnd.github+json"
 
@@ -273,7 +274,7 @@ class GitHubIssueSource:
         Raises:
             SourceUnavailable: if GitHub cannot be reached or refuses the credentials.
         """
-        cleared = _leave_demo(store, self.repos)
+        cleared = _forget_cursors_of_demo(store, self.repos)
         engine = GitHubSync(
             self.transport, store, options=self.options, progress=progress, sleep=sleep, clock=clock
         )
@@ -282,14 +283,17 @@ class GitHubIssueSource:
         return report
 
 
-def _leave_demo(store: SyncStore, repos: Sequence[str]) -> bool:
-    """Empty a store that holds the demo tickets and forget the sync cursors; True if done."""
-    if not leave_demo(store):
+def _forget_cursors_of_demo(store: SyncStore, repos: Sequence[str]) -> bool:
+    """If the store holds the demo, start every feed from the beginning; True if it does.
+
+    The demo rows themselves go in the transaction that saves the first real ticket
+    (see ``SQLAlchemyTicketStore.save_tickets``), so a sync that saves nothing keeps them.
+    """
+    if not store.get_meta(DEMO_META_KEY):
         return False
     for repo in repos:
         for feed in ("issues", "comments"):
             store.set_meta(meta_key(repo, feed), "")
-    log.info("demo_cleared", reason="github_sync")
     return True
 
 
@@ -301,12 +305,25 @@ def sync_store(
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
+    wait: bool = True,
 ) -> SyncReport:
     """Sync ``GITHUB_REPOS`` into ``store``: the use case behind ``chatbot sync``.
+
+    One sync runs at a time per store, across processes and replicas. With ``wait`` it
+    waits for a running one to end (and says so in the log); without, it returns at once
+    a report with ``skipped`` set (the periodic sync of ``chatbot serve`` does that).
 
     Raises:
         ConfigError: if ``GITHUB_REPOS`` is empty or the credentials are misconfigured.
         SourceUnavailable: if GitHub cannot be reached or refuses the credentials.
     """
     source = GitHubIssueSource.from_settings(settings, options)
-    return source.sync(store, progress=progress, sleep=sleep, clock=clock)
+
+    def waiting() -> None:
+        log.warning("github_sync_waiting", reason="another sync of this store is running")
+
+    with store.exclusive(SYNC_LOCK, wait=wait, on_wait=waiting) as held:
+        if not held:
+            log.info("github_sync_skipped", reason="another process is syncing this store")
+            return SyncReport(skipped=True)
+        return source.sync(store, progress=progress, sleep=sleep, clock=clock)

@@ -40,6 +40,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -49,7 +50,13 @@ import structlog
 from chatbot.core.errors import SourceUnavailable
 from chatbot.core.models import Comment, Ticket
 from chatbot.core.ports import SaveStats
-from chatbot.sources.rest import MappingError, comment_from_rest, parse_time, ticket_from_rest
+from chatbot.sources.rest import (
+    MappingError,
+    comment_from_rest,
+    issue_number_of,
+    parse_time,
+    ticket_from_rest,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +67,6 @@ META_PREFIX = "github.sync"
 FeedName = Literal["issues", "comments"]
 _LINK = re.compile(r'<(?P<url>[^>]+)>\s*;\s*rel="(?P<rel>[^"]+)"')
 _PAGE = re.compile(r"[?&]page=(\d+)")
-_ISSUE_URL = re.compile(r"/issues/(\d+)$")
 
 
 # -- wire ------------------------------------------------------------------------------
@@ -131,8 +137,10 @@ class SyncStore(Protocol):
         """Store a setting of the store itself."""
         ...
 
-    def clear(self) -> None:
-        """Delete every ticket (to replace the demo tickets)."""
+    def exclusive(
+        self, name: str, *, wait: bool = True, on_wait: Callable[[], None] | None = None
+    ) -> AbstractContextManager[bool]:
+        """A lock one process holds at a time; yields False if ``wait`` is off and it is taken."""
         ...
 
 
@@ -262,6 +270,8 @@ class SyncReport:
     rate: RateLimit | None = None
     stopped_until: datetime | None = None
     demo_cleared: bool = False
+    skipped: bool = False
+    """True when another process was syncing and this sync did not run."""
 
     @property
     def new(self) -> int:
@@ -614,6 +624,7 @@ class GitHubSync:
             stats = self.store.save_tickets(tickets, with_comments=False)
             result.new += stats.new
             result.updated += stats.updated
+            result.skipped += len(stats.rejected)
         return page
 
     def _save_comments(
@@ -638,10 +649,10 @@ class GitHubSync:
             page.handled.append((key, moment))
             if state.seen.get(key) == format_time(moment):
                 continue
-            number = _issue_number(item.get("issue_url"))
+            number = issue_number_of(item.get("issue_url"))
             try:
                 if number is None:
-                    raise MappingError("comment has no issue_url")
+                    raise MappingError("comment has no usable issue_url")
                 pairs.append((number, comment_from_rest(item)))
             except (MappingError, ValueError) as exc:
                 result.skipped += 1
@@ -784,11 +795,6 @@ def _identity(item: Any, key_field: str) -> tuple[str | None, datetime | None]:
     if not isinstance(key, int) or isinstance(key, bool):
         return None, None
     return str(key), _time_or_none(item.get("updated_at"))
-
-
-def _issue_number(url: Any) -> int | None:
-    match = _ISSUE_URL.search(url) if isinstance(url, str) else None
-    return int(match.group(1)) if match else None
 
 
 def _is_primary_limit(response: Response) -> bool:

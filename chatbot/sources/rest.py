@@ -14,51 +14,78 @@ from datetime import datetime
 from typing import Any
 
 from chatbot.core.models import Comment, Person, Ticket
+from chatbot.sources.records import (
+    ASSOCIATION_WIDTH,
+    LOGIN_WIDTH,
+    MAX_ID,
+    NAME_WIDTH,
+    STATE_REASON_WIDTH,
+    CommentRecord,
+    IssueRecord,
+    MappingError,
+    UserRecord,
+    clip,
+    comment_record,
+    issue_record,
+    to_utc,
+)
+
+__all__ = [
+    "COMMENTS_KEY",
+    "MappingError",
+    "comment_from_rest",
+    "issue_number_of",
+    "parse_form_fields",
+    "parse_time",
+    "ticket_from_rest",
+]
 
 COMMENTS_KEY = "x_comments"
 NO_RESPONSE = "_No response_"
 _REPO_IN_API_URL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+?)(?:/|$)")
 _REPO_IN_WEB_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/(?:issues|pull)/")
+_REPO = re.compile(r"^[^/\s]{1,100}/[^/\s]{1,99}$")
 _FORM_HEADING = re.compile(r"^### (?P<label>[^\n]+?)\s*$", re.MULTILINE)
-
-
-class MappingError(ValueError):
-    """A JSON object that is not a usable GitHub issue or comment."""
+_ISSUE_URL = re.compile(r"/issues/(\d{1,19})$")
 
 
 def parse_time(value: Any, field: str) -> datetime:
-    """An ISO 8601 time as GitHub writes it (``2025-04-21T09:00:00Z``), aware."""
+    """An ISO 8601 time as GitHub writes it (``2025-04-21T09:00:00Z``), aware UTC."""
     if not isinstance(value, str):
-        raise MappingError(f"{field} must be an ISO 8601 time, got {value!r}")
+        raise MappingError(f"{field} must be an ISO 8601 time")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise MappingError(f"{field} is not an ISO 8601 time: {value!r}") from None
-    if moment.utcoffset() is None:
-        raise MappingError(f"{field} has no time zone: {value!r}")
-    return moment
+        return to_utc(value)
+    except ValueError as exc:
+        raise MappingError(f"{field}: {exc}") from None
 
 
-def person(user: Any, association: Any = None) -> Person:
+def person(user: UserRecord | None, association: str | None = None) -> Person:
     """The author of an issue or comment; bots by user type or a ``[bot]`` login."""
-    if not isinstance(user, Mapping) or not isinstance(user.get("login"), str):
-        return Person(login="ghost", association=str(association or "NONE"))
-    login = user["login"]
-    is_bot = user.get("type") == "Bot" or login.endswith("[bot]")
-    return Person(login=login, association=str(association or "NONE"), is_bot=is_bot)
+    role = clip(association or "NONE", ASSOCIATION_WIDTH)
+    if user is None or not user.login:
+        return Person(login="ghost", association=role)
+    login = clip(user.login, LOGIN_WIDTH)
+    is_bot = user.type == "Bot" or login.endswith("[bot]")
+    return Person(login=login, association=role, is_bot=is_bot)
 
 
-def repo_of(issue: Mapping[str, Any]) -> str | None:
+def repo_of(issue: IssueRecord) -> str | None:
     """``owner/name`` from the issue's API or web URL."""
-    for key, pattern in (
-        ("repository_url", _REPO_IN_API_URL),
-        ("url", _REPO_IN_API_URL),
-        ("html_url", _REPO_IN_WEB_URL),
+    for value, pattern in (
+        (issue.repository_url, _REPO_IN_API_URL),
+        (issue.url, _REPO_IN_API_URL),
+        (issue.html_url, _REPO_IN_WEB_URL),
     ):
-        value = issue.get(key)
-        if isinstance(value, str) and (match := pattern.search(value)):
+        if value and (match := pattern.search(value)):
             return match.group("repo")
     return None
+
+
+def issue_number_of(url: Any) -> int | None:
+    """The issue number at the end of a comment's ``issue_url``, if it fits a BIGINT."""
+    match = _ISSUE_URL.search(url) if isinstance(url, str) else None
+    number = int(match.group(1)) if match else None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def parse_form_fields(body: str) -> tuple[tuple[str, str], ...]:
@@ -73,89 +100,75 @@ def parse_form_fields(body: str) -> tuple[tuple[str, str], ...]:
     for i, heading in enumerate(headings):
         end = headings[i + 1].start() if i + 1 < len(headings) else len(text)
         value = text[heading.end() : end].strip()
-        fields.append((heading.group("label").strip(), "" if value == NO_RESPONSE else value))
+        name = clip(heading.group("label").strip(), NAME_WIDTH)
+        fields.append((name, "" if value == NO_RESPONSE else value))
     return tuple(fields)
 
 
-def comment_from_rest(data: Mapping[str, Any]) -> Comment:
-    """A core comment from a REST comment object."""
-    if not isinstance(data.get("id"), int):
-        raise MappingError("comment has no integer id")
+def _comment(record: CommentRecord) -> Comment:
     return Comment(
-        id=data["id"],
-        author=person(data.get("user"), data.get("author_association")),
-        created_at=parse_time(data.get("created_at"), "comment created_at"),
-        body=str(data.get("body") or ""),
+        id=record.id,
+        author=person(record.user, record.author_association),
+        created_at=record.created_at,
+        body=record.body or "",
     )
 
 
-def labels_of(issue: Mapping[str, Any]) -> tuple[str, ...]:
-    """Label names, from label objects or plain strings."""
-    names: list[str] = []
-    for label in issue.get("labels") or ():
-        name = label.get("name") if isinstance(label, Mapping) else label
-        if isinstance(name, str) and name:
-            names.append(name)
-    return tuple(dict.fromkeys(names))
+def comment_from_rest(data: Any) -> Comment:
+    """A core comment from a REST comment object (validated and cleaned)."""
+    return _comment(comment_record(data))
+
+
+def _labels(record: IssueRecord) -> tuple[str, ...]:
+    """Label names, from label objects or plain strings, cut to the column's width."""
+    return tuple(dict.fromkeys(clip(name, NAME_WIDTH) for name in record.labels if name))
 
 
 def ticket_from_rest(
-    issue: Mapping[str, Any],
+    issue: Any,
     *,
     repo: str | None = None,
     comments: Sequence[Comment] | None = None,
 ) -> Ticket:
-    """A core ticket from a REST issue object (pull requests are refused)."""
-    if not isinstance(issue, Mapping):
-        raise MappingError("not a JSON object")
-    if issue.get("pull_request"):
+    """A core ticket from a REST issue object (pull requests are refused).
+
+    Raises:
+        MappingError: if ``issue`` is not a usable issue; the message names the fields.
+    """
+    if isinstance(issue, Mapping) and issue.get("pull_request"):
         raise MappingError("a pull request, not an issue")
-    number = issue.get("number")
-    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
-        raise MappingError("number must be a positive integer")
-    title = issue.get("title")
-    if not isinstance(title, str):
-        raise MappingError("title must be a string")
-    where = repo or repo_of(issue)
-    if where is None:
-        raise MappingError("no repository: give repository_url or html_url")
-    created = parse_time(issue.get("created_at"), "created_at")
-    closed = parse_time(issue["closed_at"], "closed_at") if issue.get("closed_at") else None
+    record = issue_record(issue)
+    where = repo or repo_of(record)
+    if where is None or not _REPO.match(where):
+        raise MappingError("no owner/name repository: give repository_url or html_url")
+    created = record.created_at
+    closed = record.closed_at
     if closed is not None and closed < created:
         closed = created  # never seen, but the backlog count relies on it
-    state = str(issue.get("state") or ("closed" if closed else "open")).lower()
+    state = (record.state or ("closed" if closed else "open")).lower()
     if state not in ("open", "closed"):
-        raise MappingError(f"state must be open or closed, got {state!r}")
+        raise MappingError("state must be open or closed")
     if comments is None:
-        raw = issue.get(COMMENTS_KEY) or []
-        if not isinstance(raw, list):
-            raise MappingError(f"{COMMENTS_KEY} must be a list of comment objects")
-        comments = [comment_from_rest(c) for c in raw]
+        comments = [_comment(c) for c in record.x_comments or ()]
     moments = [created, *(m for m in [closed] if m), *(c.created_at for c in comments)]
-    updated = (
-        parse_time(issue["updated_at"], "updated_at") if issue.get("updated_at") else max(moments)
-    )
-    reactions = issue.get("reactions")
-    total = reactions.get("total_count", 0) if isinstance(reactions, Mapping) else 0
-    count = issue.get("comments")
-    body = str(issue.get("body") or "")
+    updated = record.updated_at or max(moments)
+    total = record.reactions.total_count if record.reactions else None
+    body = record.body or ""
     return Ticket(
         repo=where,
-        number=number,
-        title=title,
+        number=record.number,
+        title=record.title,
         state="closed" if state == "closed" else "open",
-        state_reason=issue.get("state_reason")
-        if isinstance(issue.get("state_reason"), str)
-        else None,
-        author=person(issue.get("user"), issue.get("author_association")),
+        state_reason=clip(record.state_reason, STATE_REASON_WIDTH) if record.state_reason else None,
+        author=person(record.user, record.author_association),
         created_at=created,
         updated_at=updated,
         closed_at=closed if state == "closed" else None,
         body=body,
-        url=str(issue.get("html_url") or f"https://github.com/{where}/issues/{number}"),
-        labels=labels_of(issue),
+        url=record.html_url or f"https://github.com/{where}/issues/{record.number}",
+        labels=_labels(record),
         form_fields=parse_form_fields(body),
-        reactions=int(total) if isinstance(total, int) and total >= 0 else 0,
-        comment_count=count if isinstance(count, int) and count >= 0 else len(comments),
+        reactions=total or 0,
+        comment_count=record.comments if record.comments is not None else len(comments),
         comments=tuple(sorted(comments, key=lambda c: (c.created_at, c.id))),
     )

@@ -1,75 +1,82 @@
-"""Open the store: make the engine, bring the schema up to date with Alembic."""
+"""Open the store: make the engine, and bring the schema up to date only when it is behind.
+
+A start-up on a current schema only reads ``alembic_version``: it never writes, so a
+``chatbot report`` next to a running import does not queue for the write lock.
+"""
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from chatbot.core.errors import StoreUnavailable
+from chatbot.store.connections import exclusive, make_engine, writing
 from chatbot.store.ticket_store import SQLAlchemyTicketStore
 
+__all__ = ["SCHEMA_HEAD", "exclusive", "make_engine", "migrate", "open_store", "schema_version"]
+
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
+SCHEMA_HEAD = "0004"
+"""The newest Alembic revision in ``migrations/versions`` (a test checks it)."""
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for ``url``; SQLite files get their folder, foreign keys and WAL."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **options)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
-
-        return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **options)
-
-
-@contextmanager
-def exclusive(engine: Engine, name: str) -> Iterator[None]:
-    """Run the block in one process at a time, across replicas sharing a PostgreSQL database.
-
-    A session-level advisory lock on PostgreSQL; SQLite serves one process and needs none.
-    """
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    key = zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key
+def schema_version(engine: Engine) -> str | None:
+    """The Alembic revision the database is at; None for an empty database. Reads only."""
     with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            conn.commit()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if value is None else str(value)
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration the database does not have yet, one replica at a time."""
+    """Apply the Alembic migrations the database lacks, one process at a time.
+
+    Does nothing (and writes nothing) when the schema is at :data:`SCHEMA_HEAD`.
+    """
+    if schema_version(engine) == SCHEMA_HEAD:
+        return
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
-    with exclusive(engine, "support-report:migrate"), engine.begin() as conn:
+    with exclusive(engine, "support-report:migrate"), writing(engine) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver's error, without the URL's password."""
+    original = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return lines[0][:200] if lines else type(original).__name__
+
+
 def open_store(url: str) -> SQLAlchemyTicketStore:
-    """The ticket store at ``url``, migrated to the current schema."""
-    engine = make_engine(url)
-    migrate(engine)
+    """The ticket store at ``url``, migrated to the current schema.
+
+    Raises:
+        StoreUnavailable: if the database cannot be reached, opened or migrated.
+    """
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise StoreUnavailable("DATABASE_URL", "not a database URL") from None
+    password = make_url(url).password
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+    except NoSuchModuleError:
+        raise StoreUnavailable(shown, "unknown database driver") from None
+    except CommandError as exc:
+        raise StoreUnavailable(shown, f"schema not readable by this version ({exc})") from None
+    except (DBAPIError, OSError) as exc:
+        reason = _reason(exc)
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise StoreUnavailable(shown, reason) from None
     return SQLAlchemyTicketStore(engine)

@@ -20,7 +20,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+"""GitHub ids and our row ids: ``BIGINT`` (SQLite's ``INTEGER`` is 64-bit already)."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -60,9 +64,9 @@ metadata = MetaData(
 tickets = Table(
     "tickets",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, primary_key=True, autoincrement=True),
     Column("repo", String(200), nullable=False),
-    Column("number", Integer, nullable=False),
+    Column("number", ID, nullable=False),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False, default=""),
     Column("state", String(10), nullable=False),
@@ -76,6 +80,7 @@ tickets = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
+    Column("demo", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("repo", "number"),
     Index("ix_tickets_created_at", "created_at"),
     Index("ix_tickets_closed_at", "closed_at"),
@@ -85,14 +90,14 @@ tickets = Table(
 labels = Table(
     "ticket_labels",
     metadata,
-    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(200), primary_key=True),
 )
 
 form_fields = Table(
     "ticket_fields",
     metadata,
-    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("ticket_id", ID, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("value", Text, nullable=False),
@@ -102,7 +107,7 @@ comments = Table(
     "comments",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("ticket_id", ID, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
     Column("author_login", String(100), nullable=False),
     Column("author_association", String(40), nullable=False),
     Column("author_is_bot", Boolean, nullable=False),

@@ -9,40 +9,58 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Final, TypeVar
 
+import structlog
 from sqlalchemy import (
+    BigInteger,
     Engine,
-    Integer,
     any_,
     bindparam,
     delete,
     func,
-    insert,
     select,
     union,
-    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from chatbot.core.models import Comment, Person, Ticket
-from chatbot.core.ports import SaveStats
+from chatbot.core.ports import DEMO_META_KEY, SaveStats
+from chatbot.store.connections import exclusive, lock_key, writing
 from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
+log = structlog.get_logger(__name__)
+
 BATCH = 500
+"""Tickets per write transaction: readers and other writers never wait long."""
 LOAD_CHUNK = 5000
+DEMO_LOCK = "support-report:demo-write"
+ANY_MARK: Final = object()
+"""``replace_demo(expect=ANY_MARK)``: load whatever the demo mark says."""
+
+T = TypeVar("T")
 
 
-def _batches(items: Iterable[Ticket], size: int = BATCH) -> Iterator[list[Ticket]]:
+def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch
 
 
-def _ticket_row(ticket: Ticket) -> dict[str, Any]:
+def _refused(exc: BaseException) -> bool:
+    """True for errors a single bad row causes; False for a lost or locked database."""
+    if isinstance(exc, OperationalError):
+        return False
+    return isinstance(exc, SQLAlchemyError | ValueError | OverflowError)
+
+
+def _ticket_row(ticket: Ticket, demo: bool) -> dict[str, Any]:
     return {
         "repo": ticket.repo,
         "number": ticket.number,
@@ -59,6 +77,7 @@ def _ticket_row(ticket: Ticket) -> dict[str, Any]:
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
         "closed_at": ticket.closed_at,
+        "demo": demo,
     }
 
 
@@ -76,62 +95,168 @@ def comment_row(ticket_id: int, comment: Comment) -> dict[str, Any]:
 
 
 class SQLAlchemyTicketStore:
-    """Tickets, comments, labels and form fields in a SQL database."""
+    """Tickets, comments, labels and form fields in a SQL database.
+
+    Every write is an upsert (``INSERT ... ON CONFLICT``), so writers running at once
+    never fail on each other's rows. Writes go in transactions of :data:`BATCH` tickets;
+    when the database refuses a batch, its tickets are saved one by one and only the
+    refused ones are left out (logged by reference and error class, never their text).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._dialect: Any = postgresql if self._postgres else sqlite
+
+    # -- locking ---------------------------------------------------------------------
+
+    def exclusive(
+        self, name: str, *, wait: bool = True, on_wait: Callable[[], None] | None = None
+    ) -> AbstractContextManager[bool]:
+        """A lock held by one process at a time (see :func:`connections.exclusive`)."""
+        return exclusive(self.engine, name, wait=wait, on_wait=on_wait)
 
     # -- writing ---------------------------------------------------------------------
 
-    def save_tickets(self, items: Iterable[Ticket], *, with_comments: bool = True) -> SaveStats:
-        """Insert or replace tickets; their labels and fields always, comments if asked."""
+    def save_tickets(
+        self, items: Iterable[Ticket], *, with_comments: bool = True, demo: bool = False
+    ) -> SaveStats:
+        """Insert or replace tickets; their labels and fields always, comments if asked.
+
+        Real tickets (``demo`` False) take the store out of the demo in the same
+        transaction as the first of them: the demo mark is emptied and the demo rows
+        deleted, so a store never holds both and never loses a real ticket to the demo.
+        """
         new = updated = saved_comments = 0
-        with self.engine.begin() as conn:
-            for batch in _batches(items):
-                unique = {t.key: t for t in batch}
-                ids = self._ids(conn, list(unique))
-                fresh = [t for k, t in unique.items() if k not in ids]
-                if fresh:
-                    conn.execute(insert(tickets), [_ticket_row(t) for t in fresh])
-                    ids.update(self._ids(conn, [t.key for t in fresh]))
-                existing = [t for k, t in unique.items() if k not in {f.key for f in fresh}]
-                for ticket in existing:
-                    conn.execute(
-                        update(tickets)
-                        .where(tickets.c.id == ids[ticket.key])
-                        .values(**_ticket_row(ticket))
-                    )
-                touched = [ids[k] for k in unique]
-                conn.execute(delete(labels).where(labels.c.ticket_id.in_(touched)))
-                conn.execute(delete(form_fields).where(form_fields.c.ticket_id.in_(touched)))
-                label_rows = [
-                    {"ticket_id": ids[t.key], "name": name}
-                    for t in unique.values()
-                    for name in dict.fromkeys(t.labels)
-                ]
-                field_rows = [
-                    {"ticket_id": ids[t.key], "position": i, "name": name, "value": value}
-                    for t in unique.values()
-                    for i, (name, value) in enumerate(t.form_fields)
-                ]
-                if label_rows:
-                    conn.execute(insert(labels), label_rows)
-                if field_rows:
-                    conn.execute(insert(form_fields), field_rows)
-                if with_comments:
-                    conn.execute(delete(comments).where(comments.c.ticket_id.in_(touched)))
-                    rows = {
-                        c.id: comment_row(ids[t.key], c)
-                        for t in unique.values()
-                        for c in t.comments
-                    }
-                    if rows:
-                        conn.execute(delete(comments).where(comments.c.id.in_(list(rows))))
-                        conn.execute(insert(comments), list(rows.values()))
-                    saved_comments += len(rows)
-                new += len(fresh)
-                updated += len(existing)
-        return SaveStats(new=new, updated=updated, comments=saved_comments)
+        rejected: list[tuple[str, int, str]] = []
+        for batch in _batches(items):
+            unique = list({t.key: t for t in batch}.values())
+            for stats in self._in_batch(
+                unique,
+                lambda part: self._write_tickets(part, with_comments=with_comments, demo=demo),
+                lambda t: (t.repo, t.number),
+                rejected,
+            ):
+                new, updated = new + stats.new, updated + stats.updated
+                saved_comments += stats.comments
+        return SaveStats(
+            new=new, updated=updated, comments=saved_comments, rejected=tuple(rejected)
+        )
+
+    def _in_batch(
+        self,
+        items: list[T],
+        save: Callable[[list[T]], SaveStats],
+        key: Callable[[T], tuple[str, int]],
+        rejected: list[tuple[str, int, str]],
+    ) -> Iterator[SaveStats]:
+        """Save ``items`` in one transaction, or one by one if the database refuses it."""
+        try:
+            whole = save(items)
+        except Exception as exc:
+            if not _refused(exc):
+                raise
+            if len(items) == 1:
+                self._reject(key(items[0]), exc, rejected)
+                return
+        else:
+            yield whole
+            return
+        for item in items:
+            try:
+                one = save([item])
+            except Exception as exc:
+                if not _refused(exc):
+                    raise
+                self._reject(key(item), exc, rejected)
+            else:
+                yield one
+
+    @staticmethod
+    def _reject(
+        key: tuple[str, int], exc: BaseException, rejected: list[tuple[str, int, str]]
+    ) -> None:
+        repo, number = key
+        error = type(exc).__name__
+        log.warning("ticket_not_saved", ticket=f"{repo}#{number}", error=error)
+        rejected.append((repo, number, error))
+
+    def _write_tickets(
+        self, batch: Sequence[Ticket], *, with_comments: bool, demo: bool
+    ) -> SaveStats:
+        with writing(self.engine) as conn:
+            if not demo:
+                self._leave_demo(conn)
+            return self._upsert_tickets(conn, batch, with_comments=with_comments, demo=demo)
+
+    def _upsert_tickets(
+        self, conn: Connection, batch: Sequence[Ticket], *, with_comments: bool, demo: bool
+    ) -> SaveStats:
+        if not batch:
+            return SaveStats()
+        before = self._ids(conn, [t.key for t in batch])
+        statement = self._dialect.insert(tickets)
+        statement = statement.on_conflict_do_update(
+            index_elements=["repo", "number"],
+            set_={
+                c.name: statement.excluded[c.name]
+                for c in tickets.c
+                if c.name not in ("id", "repo", "number")
+            },
+        ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
+        ids = {
+            (repo, number): tid
+            for tid, repo, number in conn.execute(statement, [_ticket_row(t, demo) for t in batch])
+        }
+        touched = list(ids.values())
+        conn.execute(delete(labels).where(labels.c.ticket_id.in_(touched)))
+        conn.execute(delete(form_fields).where(form_fields.c.ticket_id.in_(touched)))
+        label_rows = [
+            {"ticket_id": ids[t.key], "name": name}
+            for t in batch
+            for name in dict.fromkeys(t.labels)
+        ]
+        if label_rows:
+            conn.execute(
+                self._dialect.insert(labels).on_conflict_do_nothing(
+                    index_elements=["ticket_id", "name"]
+                ),
+                label_rows,
+            )
+        field_rows = [
+            {"ticket_id": ids[t.key], "position": i, "name": name, "value": value}
+            for t in batch
+            for i, (name, value) in enumerate(t.form_fields)
+        ]
+        if field_rows:
+            fields = self._dialect.insert(form_fields)
+            conn.execute(
+                fields.on_conflict_do_update(
+                    index_elements=["ticket_id", "position"],
+                    set_={"name": fields.excluded.name, "value": fields.excluded.value},
+                ),
+                field_rows,
+            )
+        saved_comments = 0
+        if with_comments:
+            conn.execute(delete(comments).where(comments.c.ticket_id.in_(touched)))
+            rows = {c.id: comment_row(ids[t.key], c) for t in batch for c in t.comments}
+            saved_comments = self._upsert_comments(conn, list(rows.values()))
+        fresh = sum(1 for t in batch if t.key not in before)
+        return SaveStats(new=fresh, updated=len(batch) - fresh, comments=saved_comments)
+
+    def _upsert_comments(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        statement = self._dialect.insert(comments)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"],
+                set_={c.name: statement.excluded[c.name] for c in comments.c if c.name != "id"},
+            ),
+            rows,
+        )
+        return len(rows)
 
     def save_comments(self, repo: str, items: Iterable[tuple[int, Comment]]) -> int:
         """Insert or replace comments given as (issue number, comment) of ``repo``.
@@ -139,24 +264,28 @@ class SQLAlchemyTicketStore:
         Comments of issues the store does not hold (pull requests, issues not synced yet)
         are skipped; returns how many were saved.
         """
-        pairs = list(items)
-        if not pairs:
-            return 0
         saved = 0
-        with self.engine.begin() as conn:
-            for start in range(0, len(pairs), BATCH):
-                chunk = pairs[start : start + BATCH]
-                ids = self._ids(conn, [(repo, number) for number, _ in chunk])
-                rows = {
-                    c.id: comment_row(ids[(repo, number)], c)
-                    for number, c in chunk
-                    if (repo, number) in ids
-                }
-                if rows:
-                    conn.execute(delete(comments).where(comments.c.id.in_(list(rows))))
-                    conn.execute(insert(comments), list(rows.values()))
-                saved += len(rows)
+        rejected: list[tuple[str, int, str]] = []
+        for batch in _batches(items):
+            for stats in self._in_batch(
+                batch,
+                lambda part: self._write_comments(repo, part),
+                lambda pair: (repo, pair[0]),
+                rejected,
+            ):
+                saved += stats.comments
         return saved
+
+    def _write_comments(self, repo: str, pairs: list[tuple[int, Comment]]) -> SaveStats:
+        with writing(self.engine) as conn:
+            self._leave_demo(conn)
+            ids = self._ids(conn, [(repo, number) for number, _ in pairs])
+            rows = {
+                c.id: comment_row(ids[(repo, number)], c)
+                for number, c in pairs
+                if (repo, number) in ids
+            }
+            return SaveStats(comments=self._upsert_comments(conn, list(rows.values())))
 
     def _ids(self, conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
         found: dict[tuple[str, int], int] = {}
@@ -172,9 +301,57 @@ class SQLAlchemyTicketStore:
             found.update({(repo, number): tid for tid, number in rows})
         return found
 
+    # -- the demo --------------------------------------------------------------------
+
+    def _demo_lock(self, conn: Connection, *, shared: bool) -> None:
+        """On PostgreSQL, writers of real tickets share this lock and the demo load takes
+        it alone, so the two never interleave (SQLite's BEGIN IMMEDIATE does that)."""
+        if self._postgres:
+            lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+            conn.execute(select(lock(lock_key(DEMO_LOCK))))
+
+    def _leave_demo(self, conn: Connection) -> None:
+        """Mark the store as holding real tickets, and drop the demo rows if any."""
+        self._demo_lock(conn, shared=True)
+        mark = conn.execute(select(meta.c.value).where(meta.c.key == DEMO_META_KEY)).scalar()
+        if mark == "":
+            return
+        self._delete_demo_rows(conn)
+        self._set_meta(conn, DEMO_META_KEY, "")
+        if mark:
+            log.info("demo_cleared", reason="real tickets arrived")
+
+    def _delete_demo_rows(self, conn: Connection) -> None:
+        demo_ids = select(tickets.c.id).where(tickets.c.demo.is_(True))
+        for table in (comments, labels, form_fields):
+            conn.execute(delete(table).where(table.c.ticket_id.in_(demo_ids)))
+        conn.execute(delete(tickets).where(tickets.c.demo.is_(True)))
+
+    def replace_demo(
+        self, items: Sequence[Ticket], loaded_at: str, *, expect: object = ANY_MARK
+    ) -> bool:
+        """Replace the demo tickets with ``items`` in one transaction; True if it did.
+
+        Refused (False) when the store holds any real ticket, or when ``expect`` is given
+        and the demo mark is no longer that value (another process got there first).
+        Only demo rows are ever deleted.
+        """
+        with writing(self.engine) as conn:
+            self._demo_lock(conn, shared=False)
+            mark = conn.execute(select(meta.c.value).where(meta.c.key == DEMO_META_KEY)).scalar()
+            if expect is not ANY_MARK and mark != expect:
+                return False
+            real = conn.execute(select(tickets.c.id).where(tickets.c.demo.is_(False)).limit(1))
+            if real.first() is not None:
+                return False
+            self._delete_demo_rows(conn)
+            self._upsert_tickets(conn, items, with_comments=True, demo=True)
+            self._set_meta(conn, DEMO_META_KEY, loaded_at)
+        return True
+
     def clear(self, repos: Sequence[str] | None = None) -> None:
         """Delete every ticket, or those of ``repos``, with their comments."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             chosen = select(tickets.c.id)
             if repos is not None:
                 chosen = chosen.where(tickets.c.repo.in_(list(repos)))
@@ -252,9 +429,16 @@ class SQLAlchemyTicketStore:
 
     def set_meta(self, key: str, value: str) -> None:
         """Keep ``value`` under ``key``, replacing any earlier value."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(meta).where(meta.c.key == key))
-            conn.execute(insert(meta).values(key=key, value=value))
+        with writing(self.engine) as conn:
+            self._set_meta(conn, key, value)
+
+    def _set_meta(self, conn: Connection, key: str, value: str) -> None:
+        statement = self._dialect.insert(meta).values(key=key, value=value)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["key"], set_={"value": statement.excluded.value}
+            )
+        )
 
     def _one_of(self, ids: Sequence[int]) -> Callable[[Any], Any]:
         """A condition builder: ``column = ANY(:ids)`` (one array parameter) on PostgreSQL,
@@ -262,7 +446,7 @@ class SQLAlchemyTicketStore:
         than the query takes to run."""
         values = list(ids)
         if self.engine.dialect.name == "postgresql":
-            array = bindparam("ids", value=values, type_=ARRAY(Integer))
+            array = bindparam("ids", value=values, type_=ARRAY(BigInteger))
             return lambda column: column == any_(array)
         return lambda column: column.in_(values)
 

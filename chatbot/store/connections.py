@@ -1,0 +1,139 @@
+"""Engines, write transactions and cross-process locks for SQLite and PostgreSQL.
+
+SQLite files run in WAL mode with a long busy timeout, so readers never wait for a
+writer and writers queue for each other instead of failing with "database is locked".
+A write transaction (:func:`writing`) starts with ``BEGIN IMMEDIATE`` on SQLite: it takes
+the write lock before its first read, so a read-then-write never fails half way. Every
+engine hides statement parameters, which hold ticket text, from error messages and logs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE = "support_report_write"
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite files get their folder, foreign keys, WAL, busy timeout."""
+    options.setdefault("hide_parameters", True)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        memory = not parsed.database or parsed.database == ":memory:"
+        if not memory:
+            Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **options)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # transactions are begun below
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                if not memory:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get(_WRITE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: committed at the end, rolled back on error.
+
+    On SQLite it holds the write lock from its start (``BEGIN IMMEDIATE``), waiting up to
+    the busy timeout for another writer to commit.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 32-bit key for a PostgreSQL advisory lock called ``name``."""
+    return zlib.crc32(name.encode()) - 2**31
+
+
+def _lock_file(engine: Engine, name: str) -> Path | None:
+    """The lock file of ``name`` beside a SQLite database file; None for memory."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    path = Path(database).expanduser()
+    return path.with_name(f"{path.name}.{slug}.lock")
+
+
+@contextmanager
+def exclusive(
+    engine: Engine,
+    name: str,
+    *,
+    wait: bool = True,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[bool]:
+    """Run the block in one process at a time, across processes and replicas.
+
+    A session-level advisory lock on PostgreSQL; on SQLite an ``flock`` on a lock file
+    beside the database file. Yields True once held; with ``wait`` False, yields False at
+    once if another process holds it (the block must then skip its work). ``on_wait`` is
+    called before waiting, e.g. to say so in the log.
+    """
+    if engine.dialect.name == "postgresql":
+        key = {"key": lock_key(name)}
+        with engine.connect() as conn:
+            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar())
+            conn.commit()
+            if not held and not wait:
+                yield False
+                return
+            if not held:
+                if on_wait is not None:
+                    on_wait()
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), key)
+                conn.commit()
+            try:
+                yield True
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                conn.commit()
+        return
+    path = _lock_file(engine, name)
+    if path is None:
+        yield True
+        return
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                yield False
+                return
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
