@@ -1,6 +1,6 @@
 """The report model: one value per report, rendered the same way everywhere.
 
-Every renderer (markdown, JSON, Block Kit, embeds, chart) reads only this model, so every
+Every renderer (Markdown, JSON, Block Kit, Discord embeds) reads only this model, so every
 surface shows the same numbers for the same period. Definitions of the summary figures:
 
 - received: tickets opened in the period;

@@ -484,11 +484,6 @@ def render_slack_report(report: Report) -> SlackReport:
     return {"main": main_message(report), "thread": thread_messages(report)}
 
 
-def chart_comment(report: Report) -> str:
-    """The comment to go with a chart image uploaded into the report's thread."""
-    return f"Opened vs resolved per day, {report.period.describe()}"
-
-
 def render_slack_json(report: Report) -> str:
     """The Slack messages as JSON (``main`` and ``thread``), e.g. for Block Kit Builder."""
     return json.dumps(render_slack_report(report), indent=2, ensure_ascii=False) + "\n"

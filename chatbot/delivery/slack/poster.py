@@ -2,9 +2,9 @@
 
 :class:`SlackPoster` is what listeners and the scheduler call. It renders with
 :func:`~chatbot.render.slack_blocks.render_slack_report` and sends with the Web API
-(``chat.postMessage`` / ``chat.postEphemeral``) or a ``response_url``. Files (a chart) come
+(``chat.postMessage`` / ``chat.postEphemeral``) or a ``response_url``. Files come
 from the ``thread_files`` callable given at construction and go into the report's thread with
-``files_upload_v2``, so adding a chart touches the wiring only, never the handlers.
+``files_upload_v2``, so a file added to reports touches the wiring only, never the handlers.
 
 A main message can carry Slack message metadata (:func:`delivery_metadata`) so that a
 scheduled delivery can later check the channel (:meth:`SlackPoster.find_delivery`) before
@@ -32,7 +32,7 @@ METADATA_EVENT_TYPE = "support_report"
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ThreadFile:
-    """A file to upload into a report's thread (e.g. the chart PNG)."""
+    """A file to upload into a report's thread (an image, say)."""
 
     filename: str
     content: bytes
