@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from chatbot.app import github_config
 from chatbot.config import Settings
 from chatbot.logs import configure_logging
 from chatbot.sources.github import SyncOptions, SyncReport, sync_store
@@ -40,7 +41,9 @@ def run(
     """One sync: its report, wall time and the HTTP statuses the fake answered."""
     fake.clear_log()
     started = time.perf_counter()
-    report = sync_store(settings, store, options=SyncOptions(throttle=0.0, backoff=0.0))
+    report = sync_store(
+        github_config(settings), store, options=SyncOptions(throttle=0.0, backoff=0.0)
+    )
     elapsed = time.perf_counter() - started
     return report, elapsed, [r.status for r in fake.requests]
 

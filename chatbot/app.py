@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's
     from chatbot.delivery.slack import SlackBot, SlackConfig
     from chatbot.delivery.slack.poster import ThreadFiles
     from chatbot.server import Component, Platform
+    from chatbot.sources.github import GitHubConfig
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +154,25 @@ def schedules_for(
     )
 
 
+# -- sources --------------------------------------------------------------------------------
+
+
+def github_config(settings: Settings) -> GitHubConfig:
+    """The GitHub source's settings, as plain values."""
+    from chatbot.sources.github import GitHubConfig
+
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    key = settings.github_app_private_key
+    return GitHubConfig(
+        repos=settings.github_repos,
+        api_url=settings.github_api_url,
+        token=token,
+        app_id=settings.github_app_id,
+        app_private_key=key.get_secret_value() if key else None,
+        app_installation_id=settings.github_app_installation_id,
+    )
+
+
 # -- components -----------------------------------------------------------------------------
 
 
@@ -200,9 +220,11 @@ def build_components(
     if settings.github_repos:
         from chatbot.sources.github import sync_store
 
+        config = github_config(settings)
+
         async def sync() -> None:
             # one replica syncs at a time; the others skip this round
-            report = await asyncio.to_thread(sync_store, settings, app.store, wait=False)
+            report = await asyncio.to_thread(sync_store, config, app.store, wait=False)
             if not report.skipped:
                 log.info("github_synced", summary=report.summary())
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import structlog
 
-from chatbot.app import App, build_app, schedules_for
+from chatbot.app import App, build_app, github_config, schedules_for
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError, DemoRefused, UserInputError
 from chatbot.core.grammar import parse_period
@@ -270,7 +270,7 @@ def sync(
     """
     from chatbot.core.errors import SourceUnavailable
     from chatbot.sources.github import SyncOptions, sync_store
-    from chatbot.sources.github_progress import sync_progress
+    from chatbot.sources.github.progress import sync_progress
 
     settings = _settings(ctx)
     if not settings.github_repos:
@@ -279,7 +279,9 @@ def sync(
     options = SyncOptions(full=full, wait=wait_, throttle=throttle, backoff=retry_backoff)
     try:
         with sync_progress() as progress:
-            done = sync_store(settings, app.store, options=options, progress=progress)
+            done = sync_store(
+                github_config(settings), app.store, options=options, progress=progress
+            )
     except SourceUnavailable as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(1)

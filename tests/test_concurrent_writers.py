@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from chatbot.app import github_config
 from chatbot.config import Settings
 from chatbot.core.periods import utc_now
 from chatbot.core.ports import DEMO_META_KEY
@@ -111,7 +112,9 @@ def test_periodic_sync_skips_its_round_while_another_syncs(
         _env_file=None, github_token=TOKEN, github_repos=REPO, github_api_url=fake.url
     )
     with store.exclusive(SYNC_LOCK), capture_logs() as logs:
-        report = sync_store(settings, store, options=SyncOptions(throttle=0), wait=False)
+        report = sync_store(
+            github_config(settings), store, options=SyncOptions(throttle=0), wait=False
+        )
     assert report.skipped
     assert fake.requests == []
     assert store.count_tickets() == 0

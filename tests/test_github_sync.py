@@ -13,12 +13,13 @@ import pytest
 from rich.console import Console
 from sqlalchemy import func, select
 
+from chatbot.app import github_config
 from chatbot.config import Settings
 from chatbot.core.errors import ConfigError, SourceUnavailable
 from chatbot.core.models import Ticket
 from chatbot.sources.demo import DEMO_META_KEY, load_demo
 from chatbot.sources.github import SyncOptions, SyncReport, sync_store
-from chatbot.sources.github_progress import sync_progress
+from chatbot.sources.github.progress import sync_progress
 from chatbot.store import SQLAlchemyTicketStore
 from chatbot.store.tables import comments as comment_rows
 from chatbot.store.tables import tickets as ticket_rows
@@ -77,7 +78,7 @@ def run_sync(
     """One sync with no throttle and no real sleeping."""
     chosen = {"throttle": 0.0, "backoff": 0.0, **options}
     return sync_store(
-        settings_for(fake, repos),
+        github_config(settings_for(fake, repos)),
         store,
         options=SyncOptions(**chosen),
         sleep=sleeper or Sleeper(),
@@ -477,7 +478,7 @@ def test_bad_token_names_the_variable_not_the_token(
     """Refused credentials raise SourceUnavailable naming GITHUB_TOKEN, never the token."""
     settings = settings_for(fake, WEB, github_token="ghp_wrong_secret")
     with pytest.raises(SourceUnavailable) as caught:
-        sync_store(settings, store, options=SyncOptions(throttle=0))
+        sync_store(github_config(settings), store, options=SyncOptions(throttle=0))
     assert "GITHUB_TOKEN" in str(caught.value)
     assert "ghp_wrong_secret" not in str(caught.value)
 
@@ -511,7 +512,7 @@ def test_github_app_installation_signs_in(store: SQLAlchemyTicketStore) -> None:
             github_app_private_key=pem,
             github_app_installation_id=678,
         )
-        sync_store(settings, store, options=SyncOptions(throttle=0))
+        sync_store(github_config(settings), store, options=SyncOptions(throttle=0))
         [grant] = [r for r in server.requests if r.method == "POST"]
         assert grant.path == "/app/installations/678/access_tokens"
         assert (grant.authorization or "").startswith("Bearer ")
@@ -525,7 +526,7 @@ def test_incomplete_app_settings_name_the_missing_variables(fake: FakeGitHub) ->
     """App settings with a piece missing fail with ConfigError naming what is missing."""
     settings = settings_for(fake, github_token=None, github_app_id="12345")
     with pytest.raises(ConfigError) as caught:
-        sync_store(settings, _NeverUsedStore())
+        sync_store(github_config(settings), _NeverUsedStore())
     assert "GITHUB_APP_PRIVATE_KEY" in str(caught.value)
     assert "GITHUB_APP_INSTALLATION_ID" in str(caught.value)
 
@@ -641,7 +642,10 @@ def test_progress_bar_shows_on_a_terminal_only(
     with sync_progress(Console(file=terminal, force_terminal=True, width=100)) as progress:
         assert progress is not None
         sync_store(
-            settings_for(fake, SQL), store, options=SyncOptions(throttle=0), progress=progress
+            github_config(settings_for(fake, SQL)),
+            store,
+            options=SyncOptions(throttle=0),
+            progress=progress,
         )
     assert f"{SQL} issues" in terminal.getvalue()
     assert f"{SQL} comments" in terminal.getvalue()

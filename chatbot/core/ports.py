@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -33,8 +34,8 @@ class SaveStats:
 class TicketStore(Protocol):
     """Where tickets live between a sync and a report."""
 
-    def save_tickets(self, tickets: Iterable[Ticket]) -> SaveStats:
-        """Insert or replace tickets (with their comments, labels and form fields)."""
+    def save_tickets(self, tickets: Iterable[Ticket], *, with_comments: bool = True) -> SaveStats:
+        """Insert or replace tickets: labels and form fields always, comments if asked."""
         ...
 
     def save_comments(self, repo: str, items: Iterable[tuple[int, Comment]]) -> int:
@@ -71,6 +72,15 @@ class TicketStore(Protocol):
 
     def clear(self, repos: Sequence[str] | None = None) -> None:
         """Delete every ticket (of ``repos`` if given)."""
+        ...
+
+    def exclusive(
+        self, name: str, *, wait: bool = True, on_wait: Callable[[], None] | None = None
+    ) -> AbstractContextManager[bool]:
+        """A lock one process holds at a time; yields False if ``wait`` is off and it is taken.
+
+        ``on_wait`` is called once if the lock is taken and ``wait`` is on, before waiting.
+        """
         ...
 
 

@@ -22,6 +22,7 @@ import structlog
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
 from chatbot.render.slack_blocks import MessagePayload, render_slack_report
 
@@ -62,13 +63,13 @@ class PostedReport:
     files: tuple[str, ...]
 
 
-class ResponseUrlError(RuntimeError):
-    """A ``response_url`` did not accept the message (expired, used up, gone)."""
+class ResponseUrlError(DeliveryFailed):
+    """A ``response_url`` did not accept the message (expired, used up, gone); not retried."""
 
     def __init__(self, status: int, body: str) -> None:
         self.status = status
         self.body = body
-        super().__init__(f"response_url answered {status}: {body[:100]}")
+        super().__init__("response_url", f"answered {status}: {body[:100]}", permanent=True)
 
 
 def delivery_metadata(key: str, **payload: str) -> MessageMetadata:

@@ -20,8 +20,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from chatbot.sources.github_sync import Progress as ProgressCallback
-from chatbot.sources.github_sync import ProgressEvent
+from chatbot.sources.github.report import Progress as ProgressCallback
+from chatbot.sources.github.report import ProgressEvent
 
 
 class RichSyncProgress:
