@@ -384,6 +384,7 @@ def test_bad_records_are_cleaned_or_skipped_never_the_page(
     report = run_sync(fake, store, repos=WEB)
     assert not report.failed
     assert report.repos[0].skipped == 2
+    assert "2 bad record(s) skipped" in report.summary()  # what `chatbot sync` prints
     have = stored(store, WEB)
     assert have[dirty].title == "NUL and \ufffd here"
     [full] = store.find_tickets(dirty, WEB)

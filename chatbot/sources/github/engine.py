@@ -133,7 +133,6 @@ class GitHubSync:
         self._read_feed(repo, "issues", issues, result, cap=None)
         comments = self._load_state(repo, "comments")
         self._read_feed(repo, "comments", comments, result, cap=issues.cursor_time())
-        result.complete = True
 
     def _load_state(self, repo: str, feed: FeedName) -> FeedState:
         api = self.transport.api_url

@@ -20,7 +20,7 @@ class RepoReport:
     comments: int = 0
     pull_requests: int = 0
     skipped: int = 0
-    complete: bool = False
+    """Records GitHub sent that could not be kept (each logged with its reference)."""
     error: str | None = None
 
 
@@ -53,6 +53,11 @@ class SyncReport:
         return sum(r.comments for r in self.repos)
 
     @property
+    def bad_records(self) -> int:
+        """Issues and comments skipped as unusable."""
+        return sum(r.skipped for r in self.repos)
+
+    @property
     def failed(self) -> list[RepoReport]:
         """Repositories that could not be read."""
         return [r for r in self.repos if r.error]
@@ -66,6 +71,8 @@ class SyncReport:
             f" {self.requests} request{'' if self.requests == 1 else 's'}"
             f" ({self.not_modified} not modified)"
         )
+        if self.bad_records:
+            line += f"; {self.bad_records} bad record(s) skipped (see the log)"
         if self.rate is not None:
             reset = self.rate.reset_at.strftime("%H:%M UTC")
             line += f"; rate limit {self.rate.remaining}/{self.rate.limit} left, resets {reset}"
