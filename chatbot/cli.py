@@ -1,4 +1,4 @@
-"""The ``chatbot`` command: one entry point wiring settings, store, service and front ends.
+"""The ``chatbot`` command: parses arguments and calls the composition root (``chatbot.app``).
 
 Exit status: 0 on success, 1 when something unexpected failed (logged with its traceback),
 2 when the input or the configuration was wrong (one short line says what and how to fix it).

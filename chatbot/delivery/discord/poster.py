@@ -12,7 +12,7 @@ would have. Each post (``POST /channels/{id}/messages``) carries:
   could record it.
 
 A post never outlives the claim it is made under: each call is bounded by ``post_timeout``
-(half the lease, chosen by the wiring), and discord.py waits out a 429 itself only when the
+(half the lease, set by the composition root), and discord.py waits out a 429 itself only when the
 wait is short (``MAX_RATELIMIT_WAIT``); a longer one, a 5xx that outlasted discord.py's
 retries, a timeout or a dropped connection goes back to the runner as a retryable
 :class:`~chatbot.core.errors.DeliveryFailed`. Missing permissions (403, 50013), missing

@@ -4,7 +4,7 @@
 :func:`~chatbot.render.slack_blocks.render_slack_report` and sends with the Web API
 (``chat.postMessage`` / ``chat.postEphemeral``) or a ``response_url``. Files come
 from the ``thread_files`` callable given at construction and go into the report's thread with
-``files_upload_v2``, so a file added to reports touches the wiring only, never the handlers.
+``files_upload_v2``, so adding a file touches the composition root only, never the handlers.
 
 A main message can carry Slack message metadata (:func:`delivery_metadata`) so that a
 scheduled delivery can later check the channel (:meth:`SlackPoster.find_delivery`) before
