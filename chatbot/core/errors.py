@@ -10,10 +10,20 @@ so that handlers can show it to a person without formatting of their own::
      │    ├── TicketNotFound (LookupError) no ticket with that number in the store
      │    └── DemoRefused                  the demo would be loaded over real tickets
      ├── ConfigError (ValueError)          bad settings; names every bad variable
-     │    └── StoreUnavailable             the database cannot be reached or opened
+     │    ├── StoreUnavailable             the database cannot be reached or opened
+     │    ├── ScheduleError*               a schedule file that cannot be used
+     │    └── DiscordTokenRefused*         Discord refused DISCORD_TOKEN
      ├── ImportLineError (ValueError)      one line of an import file that could not be read
+     ├── MappingError* (ValueError)        a GitHub REST record that cannot be kept
      ├── SourceUnavailable (RuntimeError)  a ticket source (GitHub) could not be reached
+     │    ├── RateLimited*                 GitHub's rate limit is used up until its reset
+     │    └── RepoUnavailable*             one repository cannot be read
+     ├── TransportError* (RuntimeError)    no usable answer from the GitHub API
+     ├── DiscordUnavailable* (RuntimeError) Discord could not be reached at start-up
      └── DeliveryFailed (RuntimeError)     a post to a channel failed; permanent or retryable
+          └── ResponseUrlError*            Slack's response_url refused the answer
+
+    * defined beside the adapter that raises it (scheduling, sources, delivery)
 """
 
 from __future__ import annotations
