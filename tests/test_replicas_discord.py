@@ -108,7 +108,6 @@ def test_three_discord_replicas_post_every_firing_exactly_once(tmp_path: Path) -
     sent = Counter(delivery_key_in(c.body) for c in fake.calls(DISCORD_POST))
     repeats = {k: n for k, n in sent.items() if k is not None and n > 1}
     summary = f"seed {SEED}; {outcome.summary()}; {counts}; posts sent again {repeats}"
-    print(summary)
     report = f"{summary}\n{cluster.tails()}"
     assert settled, f"firings still open after 30 s: {report}"
     assert outcome.problems() == [], report
