@@ -1,16 +1,22 @@
 """Real ``chatbot serve`` replicas on a fresh PostgreSQL database, for exactly-once checks.
 
-Shared by ``tests/test_replicas.py`` and ``benchmarks/soak.py``:
+Shared by ``tests/test_replicas.py``, ``tests/test_replicas_discord.py`` and
+``benchmarks/soak.py``:
 
 - :func:`tests.pg.fresh_database` gives the run a PostgreSQL database of its own;
+- a :class:`FakePlatform` (:class:`FakeSlackPlatform`, :class:`FakeDiscordPlatform`) is the
+  fake chat platform the replicas post to, seen the same way by everything below: its
+  settings, one bot token per replica, the sender and delivery key of a stored post, its
+  injected failures and the posts it holds;
 - :class:`Cluster` runs N ``python -m chatbot serve`` processes (each with its own port, its
-  own bot token for the fake Slack, its own ``application_name`` in PostgreSQL and a log file),
-  starts, kills (SIGKILL), stops (SIGTERM) and restarts them, and always kills what it started;
+  own bot token for the fake platform, its own ``application_name`` in PostgreSQL and a log
+  file), starts, kills (SIGKILL), stops (SIGTERM) and restarts them, and always kills what it
+  started;
 - :class:`Chaos` kills replicas right after a claim (seen in the delivery table) and right
   after a post (inside the fake, once the message is stored and before it is answered), kills
-  at random, injects 429s and 5xx into ``chat.postMessage``, terminates the replicas'
-  database connections, and stops every replica for a while;
-- :func:`check` compares the delivery log with what the fake Slack received.
+  at random, injects 429s (one longer than the lease, on request) and 5xx into the post
+  route, terminates the replicas' database connections, and stops every replica for a while;
+- :func:`check` compares the delivery log with the posts the fake platform received.
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.error import URLError
 from urllib.request import urlopen
 
@@ -37,9 +45,12 @@ from sqlalchemy.pool import NullPool
 
 from chatbot.config import Settings
 from chatbot.core.deliveries import Delivery, delivery_key
+from chatbot.render.discord_embeds import delivery_key_in
 from chatbot.scheduling.schedules import Schedule, parse_schedules
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
-from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes import discord_api
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.slack_api import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = socket.gethostname()
@@ -81,18 +92,189 @@ def _base_env() -> dict[str, str]:
     return env
 
 
+class FakePlatform(Protocol):
+    """A fake chat platform the replicas post scheduled reports to, as the harness sees it."""
+
+    #: The platform's name in schedule targets (``slack``, ``discord``).
+    name: str
+
+    def env(self) -> dict[str, str]:
+        """The settings (besides the bot token) that point ``chatbot serve`` at the fake."""
+        ...
+
+    def add_replica(self, index: int) -> dict[str, str]:
+        """Accept a bot token of its own for replica ``index``; the env that sets it."""
+        ...
+
+    def sender(self, call: Any) -> str | None:
+        """The bot token a stored post was sent with."""
+        ...
+
+    def post_key(self, call: Any) -> str | None:
+        """The delivery key of a stored post, None for anything but a scheduled report."""
+        ...
+
+    def watch(self, on_post: Callable[[Any], None] | None) -> None:
+        """Call ``on_post`` with each post once stored, before it is answered (None: stop)."""
+        ...
+
+    def rate_limit(self, retry_after: int) -> None:
+        """Answer the next post 429 asking to wait ``retry_after`` s."""
+        ...
+
+    def server_error(self, status: int, times: int) -> None:
+        """Answer the next ``times`` posts with ``status`` (a 5xx)."""
+        ...
+
+    def failures_left(self) -> int:
+        """How many injected failures are still to be answered."""
+        ...
+
+    def posts(self) -> dict[str, list[tuple[str, float]]]:
+        """Delivery key -> (message id as the delivery log keeps it, Unix time) of each post."""
+        ...
+
+
+class FakeSlackPlatform:
+    """:class:`FakeSlack` as a :class:`FakePlatform`: ``chat.postMessage`` with metadata."""
+
+    name = "slack"
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+
+    def env(self) -> dict[str, str]:
+        """Signing secret and API root."""
+        return {"SLACK_SIGNING_SECRET": "replica-test-secret", "SLACK_API_URL": self.fake.api_url}
+
+    def add_replica(self, index: int) -> dict[str, str]:
+        """``SLACK_BOT_TOKEN=xoxb-replica-N``."""
+        token = f"xoxb-replica-{index}"
+        self.fake.tokens.add(token)
+        return {"SLACK_BOT_TOKEN": token}
+
+    def sender(self, call: Any) -> str | None:
+        """The token of ``Authorization: Bearer …``."""
+        auth = str(call.headers.get("authorization") or "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
+    def post_key(self, call: Any) -> str | None:
+        """The key in the message metadata."""
+        metadata = call.body.get("metadata")
+        if metadata is None:
+            return None
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        return str(metadata["event_payload"]["delivery_key"])
+
+    def watch(self, on_post: Callable[[Any], None] | None) -> None:
+        """Through ``FakeSlack.on_message``."""
+        self.fake.on_message = on_post
+
+    def rate_limit(self, retry_after: int) -> None:
+        """One 429 on ``chat.postMessage``."""
+        self.fake.fail("chat.postMessage", status=429, retry_after=retry_after, times=1)
+
+    def server_error(self, status: int, times: int) -> None:
+        """5xx on ``chat.postMessage``."""
+        self.fake.fail("chat.postMessage", status=status, times=times)
+
+    def failures_left(self) -> int:
+        """Failures queued in the fake."""
+        with self.fake.state.lock:
+            return sum(len(queue) for queue in self.fake.state.failures.values())
+
+    def posts(self) -> dict[str, list[tuple[str, float]]]:
+        """Main messages with ``support_report`` metadata: ``C…/ts``, their ts."""
+        found: dict[str, list[tuple[str, float]]] = {}
+        for key, places in main_messages(self.fake).items():
+            found[key] = [(f"{channel}/{ts}", float(ts)) for channel, ts in places]
+        return found
+
+
+#: The route scheduled Discord posts take.
+DISCORD_POST = "POST /channels/{id}/messages"
+
+
+class FakeDiscordPlatform:
+    """:class:`FakeDiscord` as a :class:`FakePlatform`: channel posts with a key in a footer."""
+
+    name = "discord"
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+
+    def env(self) -> dict[str, str]:
+        """The REST base (the gateway is what it names)."""
+        return {"DISCORD_API_URL": self.fake.api_url}
+
+    def add_replica(self, index: int) -> dict[str, str]:
+        """``DISCORD_TOKEN=replica-N-…``."""
+        token = f"replica-{index}-{discord_api.TOKEN}"
+        self.fake.tokens.add(token)
+        return {"DISCORD_TOKEN": token}
+
+    def sender(self, call: Any) -> str | None:
+        """The token of ``Authorization: Bot …``."""
+        auth = str(call.headers.get("authorization") or "")
+        return auth.removeprefix("Bot ") if auth.startswith("Bot ") else None
+
+    def post_key(self, call: Any) -> str | None:
+        """The key in the last embed's footer."""
+        return delivery_key_in(call.body)
+
+    def watch(self, on_post: Callable[[Any], None] | None) -> None:
+        """Through ``FakeDiscord.on_message``."""
+        self.fake.on_message = on_post
+
+    def rate_limit(self, retry_after: int) -> None:
+        """One 429 (discord.py's headers) on channel posts."""
+        self.fake.fail(DISCORD_POST, status=429, retry_after=retry_after, times=1)
+
+    def server_error(self, status: int, times: int) -> None:
+        """5xx on channel posts."""
+        self.fake.fail(DISCORD_POST, status=status, times=times)
+
+    def failures_left(self) -> int:
+        """Failures queued in the fake."""
+        with self.fake.state.lock:
+            return sum(f.times for queue in self.fake.state.failures.values() for f in queue)
+
+    def posts(self) -> dict[str, list[tuple[str, float]]]:
+        """Stored channel messages carrying a key: ``channel/id``, the id's time."""
+        with self.fake.state.lock:
+            channels = {c: list(ms) for c, ms in self.fake.state.messages.items()}
+        found: dict[str, list[tuple[str, float]]] = {}
+        for channel, messages in channels.items():
+            for message in messages:
+                key = delivery_key_in(message)
+                if key is None:
+                    continue
+                ms = (int(message["id"]) >> 22) + discord_api.DISCORD_EPOCH_MS
+                found.setdefault(key, []).append((f"{channel}/{message['id']}", ms / 1000))
+        return found
+
+
+def as_platform(fake: FakeSlack | FakePlatform) -> FakePlatform:
+    """``fake`` as a :class:`FakePlatform` (a bare :class:`FakeSlack` is wrapped)."""
+    return FakeSlackPlatform(fake) if isinstance(fake, FakeSlack) else fake
+
+
 class Replica:
     """One ``chatbot serve`` process, restartable; its output goes to ``replica-N.log``."""
 
-    def __init__(self, index: int, *, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, index: int, *, env: dict[str, str], workdir: Path, token_env: dict[str, str]
+    ) -> None:
         self.index = index
-        self.token = f"xoxb-replica-{index}"
+        #: The bot token(s) of this replica: one per platform it posts to.
+        self.tokens = set(token_env.values())
         self.port = free_port()
         self.workdir = workdir
         self.log_path = workdir / f"replica-{index}.log"
         self.env = {
             **env,
-            "SLACK_BOT_TOKEN": self.token,
+            **token_env,
             "PORT": str(self.port),
             "PGAPPNAME": f"{APP_NAME}-{index}",
         }
@@ -167,12 +349,17 @@ class Replica:
 
 
 class Cluster:
-    """N replicas of ``chatbot serve`` sharing one database and one fake Slack."""
+    """N replicas of ``chatbot serve`` sharing one database and one fake platform.
+
+    ``fake`` is the platform the chaos and the checks look at (a bare :class:`FakeSlack` is
+    taken as :class:`FakeSlackPlatform`); the replicas are configured for it and for any
+    ``also`` platform, with a token of their own on each; ``env`` adds settings.
+    """
 
     def __init__(
         self,
         *,
-        fake: FakeSlack,
+        fake: FakeSlack | FakePlatform,
         database_url: str,
         workdir: Path,
         replicas: int = 3,
@@ -180,18 +367,20 @@ class Cluster:
         lease: float = 3.0,
         catch_up_minutes: float = 10.0,
         schedules: str = SCHEDULES,
+        also: tuple[FakePlatform, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
-        self.fake = fake
+        self.platform = as_platform(fake)
+        platforms = (self.platform, *also)
         self.database_url = database_url
         self.workdir = workdir
+        self.lease = lease
         self.schedules_text = schedules
         config = workdir / "chatbot.toml"
         config.write_text(schedules, encoding="utf-8")
         self.env = {
             **_base_env(),
             "DATABASE_URL": database_url,
-            "SLACK_SIGNING_SECRET": "replica-test-secret",
-            "SLACK_API_URL": fake.api_url,
             "CHATBOT_CONFIG": str(config),
             "SCHEDULER_TICK_SECONDS": str(tick),
             "DELIVERY_LEASE_SECONDS": str(lease),
@@ -199,9 +388,18 @@ class Cluster:
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "info",
         }
-        self.replicas = [Replica(i, env=self.env, workdir=workdir) for i in range(replicas)]
-        for replica in self.replicas:
-            fake.tokens.add(replica.token)
+        for platform in platforms:
+            self.env.update(platform.env())
+        self.env.update(env or {})
+        self.replicas = [
+            Replica(
+                i,
+                env=self.env,
+                workdir=workdir,
+                token_env={k: v for p in platforms for k, v in p.add_replica(i).items()},
+            )
+            for i in range(replicas)
+        ]
         self.lock = threading.RLock()
         #: Every worker name (``host:pid``) any replica ever had, to its replica.
         self.workers: dict[str, Replica] = {}
@@ -257,10 +455,10 @@ class Cluster:
                 return replica
         return None
 
-    def by_token(self, authorization: str | None) -> Replica | None:
-        """The replica that sent a request with this ``Authorization`` header."""
+    def by_token(self, token: str | None) -> Replica | None:
+        """The replica that has this bot token."""
         for replica in self.replicas:
-            if authorization == f"Bearer {replica.token}":
+            if token is not None and token in replica.tokens:
                 return replica
         return None
 
@@ -294,6 +492,7 @@ class ChaosCounts:
     random_kills: int = 0
     restarts: int = 0
     rate_limits: int = 0
+    long_rate_limits: int = 0
     server_errors: int = 0
     connection_drops: int = 0
     backends_terminated: int = 0
@@ -342,11 +541,11 @@ class Chaos:
         self._post_kill_until = 0.0
         self._lock = threading.Lock()
         self.restarting = True
-        cluster.fake.on_message = self._on_message
+        cluster.platform.watch(self._on_message)
 
     def close(self) -> None:
         """Detach from the fake and close the monitoring connections."""
-        self.cluster.fake.on_message = None
+        self.cluster.platform.watch(None)
         self.monitor.dispose()
 
     # -- the individual moves ----------------------------------------------------------------
@@ -356,11 +555,13 @@ class Chaos:
         with self._lock:
             self._restart_at[replica.index] = time.monotonic() + delay
 
-    def _on_message(self, call: Call) -> None:
+    def _on_message(self, call: Any) -> None:
         """In the fake's thread: the message is stored; kill its sender before it hears back."""
-        if call.body.get("metadata") is None or time.monotonic() > self._post_kill_until:
+        platform = self.cluster.platform
+        key = platform.post_key(call)
+        if key is None or time.monotonic() > self._post_kill_until:
             return
-        replica = self.cluster.by_token(call.headers.get("authorization"))
+        replica = self.cluster.by_token(platform.sender(call))
         if replica is None:
             return
         with self._lock:
@@ -368,11 +569,8 @@ class Chaos:
                 return
             self._post_kill_until = 0.0
         if self.cluster.kill(replica):
-            metadata = call.body["metadata"]
-            if isinstance(metadata, str):
-                metadata = json.loads(metadata)
             self.counts.kills_after_post += 1
-            self.counts.posted_keys.append(str(metadata["event_payload"]["delivery_key"]))
+            self.counts.posted_keys.append(key)
             self._killed(replica)
 
     def _try_claim_kill(self) -> None:
@@ -418,8 +616,12 @@ class Chaos:
         return int(ended)
 
     def act(self, action: str) -> None:
-        """Do one move now (kills after a claim or a post are armed, and happen when they can)."""
-        fake = self.cluster.fake
+        """Do one move now (kills after a claim or a post are armed, and happen when they can).
+
+        Besides :data:`ACTIONS`, ``long_rate_limit`` answers one post 429 asking to wait
+        longer than the cluster's lease, by a second.
+        """
+        platform = self.cluster.platform
         now = time.monotonic()
         if action == "claim_kill":
             self._claim_kill_until = now + self.arm_for
@@ -434,12 +636,15 @@ class Chaos:
                     self.counts.random_kills += 1
                     self._killed(victim)
         elif action == "rate_limit":
-            retry_after = self._live.choice(self.retry_afters)
-            fake.fail("chat.postMessage", status=429, retry_after=retry_after, times=1)
+            platform.rate_limit(self._live.choice(self.retry_afters))
             self.counts.rate_limits += 1
+        elif action == "long_rate_limit":
+            platform.rate_limit(int(self.cluster.lease) + 1)
+            self.counts.rate_limits += 1
+            self.counts.long_rate_limits += 1
         elif action == "server_error":
             status = self._live.choice((500, 502, 503))
-            fake.fail("chat.postMessage", status=status, times=self._live.choice((1, 2)))
+            platform.server_error(status, self._live.choice((1, 2)))
             self.counts.server_errors += 1
         elif action == "drop_connections":
             self.drop_connections()
@@ -503,12 +708,9 @@ class Chaos:
 
     def drain_faults(self, timeout: float) -> bool:
         """Wait until every injected failure has been answered (the replicas keep posting)."""
-        fake = self.cluster.fake
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with fake.state.lock:
-                left = sum(len(queue) for queue in fake.state.failures.values())
-            if not left:
+            if not self.cluster.platform.failures_left():
                 return True
             self.cluster.start_all()
             time.sleep(0.2)
@@ -546,7 +748,7 @@ class Chaos:
 
 @dataclass
 class Outcome:
-    """The delivery log against what Slack received, for firings up to a cutoff."""
+    """The delivery log against what the platform received, for firings up to a cutoff."""
 
     firings: int
     statuses: Counter[str]
@@ -605,12 +807,15 @@ def main_messages(fake: FakeSlack) -> dict[str, list[tuple[str, str]]]:
 
 
 def check(
-    rows: list[Delivery], fake: FakeSlack, schedules: list[Schedule], cutoff: datetime
+    rows: list[Delivery],
+    fake: FakeSlack | FakePlatform,
+    schedules: list[Schedule],
+    cutoff: datetime,
 ) -> Outcome:
     """Exactly once: each firing up to ``cutoff`` posted once, none missing, none extra."""
     by_key = {r.key: r for r in rows}
     due = [r for r in rows if r.fire_time <= cutoff]
-    messages = main_messages(fake)
+    messages = as_platform(fake).posts()
     duplicates = {k: len(v) for k, v in messages.items() if len(v) > 1}
     lost = [r.key for r in due if r.status != "posted" or r.key not in messages]
     unplanned = [k for k in messages if k not in by_key]
@@ -619,7 +824,7 @@ def check(
         for r in due
         if r.status == "posted"
         and r.key in messages
-        and r.message_id not in {f"{c}/{ts}" for c, ts in messages[r.key]}
+        and r.message_id not in {message_id for message_id, _ in messages[r.key]}
     ]
     gaps = []
     for schedule in schedules:
@@ -634,7 +839,7 @@ def check(
             missing = sorted(set(expected) - set(times))
             gaps += [f"{schedule.name}/{target}/{m:%H:%M:%S}" for m in missing]
     latencies = [
-        min(float(ts) for _, ts in messages[r.key]) - r.fire_time.timestamp()
+        min(at for _, at in messages[r.key]) - r.fire_time.timestamp()
         for r in due
         if r.key in messages
     ]
