@@ -14,7 +14,7 @@ import structlog
 
 from chatbot.app import App, build_app, github_config, schedules_for
 from chatbot.config import Settings, load_settings
-from chatbot.core.errors import ConfigError, DemoRefused, UserInputError
+from chatbot.core.errors import ConfigError, DemoRefused, SupportReportError, UserInputError
 from chatbot.core.grammar import parse_period
 from chatbot.core.periods import utc_now
 from chatbot.delivery.files import write_period
@@ -318,6 +318,9 @@ def main(argv: list[str] | None = None) -> None:
     except (UserInputError, ConfigError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except SupportReportError as exc:  # raised on purpose (a service out of reach): its message
+        click.echo(f"error: {exc}", err=True)  # names the fix; a traceback would add nothing
+        sys.exit(1)
     except Exception:
         log.exception("command_failed")
         click.echo("error: something went wrong; the log above has the details.", err=True)

@@ -103,3 +103,30 @@ def test_serve_with_only_discord_posts_each_firing_once(
     # the scheduler ticked every 0.2 s: no line per tick (APScheduler's are kept quiet)
     assert "Running job" not in text
     assert "executed successfully" not in text
+
+
+def test_serve_with_discord_out_of_reach_stops_with_one_line(tmp_path: Path) -> None:
+    """Nothing listens at DISCORD_API_URL: start-up ends with one line naming it, no traceback."""
+    env = {
+        **_base_env(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "DISCORD_TOKEN": TOKEN,
+        "DISCORD_API_URL": f"http://127.0.0.1:{free_port()}/api/v10",
+        "PORT": str(free_port()),
+        "LOG_LEVEL": "warning",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "chatbot", "serve", "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert "DISCORD_API_URL" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert '"frames"' not in done.stderr
