@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,6 +14,15 @@ from chatbot.core.report import Breakdown, Figures
 
 EMPTY_FIELD_VALUES = frozenset({"", "_no response_", "none", "n/a"})
 MAX_FIELD_VALUE_LENGTH = 60
+
+
+def percentile(values: Sequence[float], share: float = 0.9) -> float | None:
+    """The nearest-rank percentile: the ceil(share × n)-th smallest value, None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(share * len(ordered)), 1)
+    return ordered[rank - 1]
 
 
 def first_response(ticket: Ticket) -> datetime | None:
@@ -56,7 +66,26 @@ def compute_figures(tickets: Sequence[Ticket], period: Period, backlog: int) -> 
         answered=len(responses),
         median_first_response_hours=statistics.median(responses) if responses else None,
         median_resolution_hours=statistics.median(resolutions) if resolutions else None,
+        p90_first_response_hours=percentile(responses),
+        p90_resolution_hours=percentile(resolutions),
     )
+
+
+def waiting_for_reply(
+    tickets: Sequence[Ticket], period: Period, now: datetime
+) -> list[tuple[Ticket, float]]:
+    """Open tickets received in the period with no team reply by its end (or now, if sooner).
+
+    Oldest first, each with the hours it has waited; a reply after that moment does not count.
+    """
+    as_of = min(period.end_at, now)
+    waiting = []
+    for ticket in received(tickets, period):
+        answer = first_response(ticket)
+        if ticket.is_open_at(as_of) and (answer is None or answer >= as_of):
+            waiting.append((ticket, (as_of - ticket.created_at).total_seconds() / 3600))
+    waiting.sort(key=lambda pair: (pair[0].created_at, pair[0].key))
+    return waiting
 
 
 def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from chatbot.analysis.metrics import breakdown, compute_figures, per_day
+from chatbot.analysis.metrics import breakdown, compute_figures, per_day, waiting_for_reply
 from chatbot.analysis.recommendations import recommend
-from chatbot.analysis.scoring import last_activity, rank, score_ticket
+from chatbot.analysis.scoring import last_activity, rank, score_ticket, ticket_ref
 from chatbot.analysis.themes import find_themes
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import DailyLink, Figures, Report
+from chatbot.core.report import DailyLink, Figures, Report, Waiting
+
+MAX_WAITING = 10
 
 
 def build_report(
@@ -32,6 +34,7 @@ def build_report(
     ranked = rank(score_ticket(t, period, now) for t in tickets)
     order = [(a.ticket.repo, a.ticket.number) for a in ranked]
     themes = find_themes(tickets, period, order)
+    waiting = waiting_for_reply(tickets, period, now)
     return Report(
         period=period,
         generated_at=now,
@@ -47,4 +50,6 @@ def build_report(
         opened_per_day=tuple(per_day(tickets, period)),
         daily_links=tuple(daily_links),
         source=source,
+        waiting=tuple(Waiting(ticket=ticket_ref(t), hours=h) for t, h in waiting[:MAX_WAITING]),
+        waiting_total=len(waiting),
     )

@@ -8,8 +8,12 @@ surface shows the same numbers for the same period. Definitions of the summary f
 - still_open: of the tickets received, those not closed by the end of the period;
 - backlog: every ticket open at the end of the period (opened before its end, not closed by then);
 - median_first_response: over tickets received in the period that a team member answered,
-  hours from opening to the first team comment;
-- median_resolution: over tickets resolved in the period, hours from opening to closing.
+  hours from opening to the first team comment (bots and the ticket's author never count);
+- median_resolution: over tickets resolved in the period, hours from opening to closing;
+- p90_first_response, p90_resolution: the 90th percentile of the same hours, nearest-rank:
+  sort the n values and take the ceil(0.9 × n)-th, so it is always one of the real durations;
+- waiting: open tickets received in the period with no team reply by its end (or by now, for
+  a period in progress), oldest first, each with how long it has waited.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Figures:
     answered: int
     median_first_response_hours: float | None
     median_resolution_hours: float | None
+    p90_first_response_hours: float | None = None
+    p90_resolution_hours: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("received", "resolved", "still_open", "backlog", "answered"):
@@ -54,6 +60,18 @@ class Figures:
                 raise ValueError(f"{name} cannot be negative")
         if self.still_open > self.received:
             raise ValueError("still_open cannot exceed received")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Waiting:
+    """A ticket still waiting for its first team reply, and for how long."""
+
+    ticket: TicketRef
+    hours: float
+
+    def __post_init__(self) -> None:
+        if self.hours < 0:
+            raise ValueError("waiting hours cannot be negative")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -166,3 +184,5 @@ class Report:
     opened_per_day: tuple[tuple[str, int, int], ...] = ()
     daily_links: tuple[DailyLink, ...] = ()
     source: str = "store"
+    waiting: tuple[Waiting, ...] = ()
+    waiting_total: int = 0

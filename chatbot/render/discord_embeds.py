@@ -32,10 +32,12 @@ from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
     NO_THEMES,
+    NO_WAITING,
     SummaryFigure,
     summary_figures,
+    waiting_heading,
 )
-from chatbot.render.text import one_line
+from chatbot.render.text import hours, one_line
 
 MAX_TITLE = 256
 MAX_DESCRIPTION = 4096
@@ -67,6 +69,7 @@ ACTIVE_BUDGET = 1400
 THEMES_BUDGET = 1500
 RECOMMENDATIONS_BUDGET = 1000
 LABELS_BUDGET = 500
+WAITING_BUDGET = 900
 
 
 class EmbedField(TypedDict):
@@ -181,22 +184,25 @@ def _linkify(rec: Recommendation, multi_repo: bool) -> str:
     return re.sub(r"(?<![\w/])\\#(\d+)", link, safe(rec.text, 500))
 
 
-def fit_lines(heading: str, lines: Sequence[str], limit: int) -> str:
-    """``heading`` and as many whole ``lines`` as fit in ``limit``, then "… and N more"."""
+def fit_lines(heading: str, lines: Sequence[str], limit: int, unlisted: int = 0) -> str:
+    """``heading`` and as many whole ``lines`` as fit in ``limit``, then "… and N more".
+
+    ``unlisted`` counts items left out before rendering (a capped list), so N covers them too.
+    """
     parts = [heading] if heading else []
     size = units(heading)
     shown = 0
     for i, line in enumerate(lines):
         add = units(line) + (1 if parts else 0)
-        left = len(lines) - i - 1
+        left = len(lines) - i - 1 + unlisted
         tail = units(f"\n… and {left} more") if left else 0
         if size + add + tail > limit:
             break
         parts.append(line)
         size += add
         shown += 1
-    if shown < len(lines):
-        parts.append(f"… and {len(lines) - shown} more")
+    if shown < len(lines) + unlisted:
+        parts.append(f"… and {len(lines) - shown + unlisted} more")
     return cut("\n".join(parts), limit) or "—"
 
 
@@ -325,6 +331,16 @@ def recommendations_embed(report: Report, budget: int) -> Embed:
     return _embed(title, fit_lines("", lines or [NO_RECOMMENDATIONS], max(limit, 1)))
 
 
+def waiting_embed(report: Report, budget: int) -> Embed:
+    """The open new tickets still without a first team reply, oldest first, with the wait."""
+    multi = len(report.repos) > 1
+    title = waiting_heading(report)
+    lines = [f"{_ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
+    unlisted = report.waiting_total - len(report.waiting)
+    limit = min(budget - units(title), MAX_DESCRIPTION)
+    return _embed(title, fit_lines("", lines or [NO_WAITING], max(limit, 1), unlisted))
+
+
 def _breakdown_line(row: Breakdown) -> str:
     return (
         f"• {safe(row.value, 80)}: {row.received} received · {row.resolved} resolved"
@@ -355,6 +371,8 @@ def cited_tickets(report: Report) -> list[TicketRef]:
     for rec in report.recommendations:
         for ref in rec.tickets:
             seen.setdefault((ref.repo, ref.number), ref)
+    for waiting in report.waiting:
+        seen.setdefault((waiting.ticket.repo, waiting.ticket.number), waiting.ticket)
     return list(seen.values())
 
 
@@ -373,12 +391,13 @@ def linked_embed(report: Report, budget: int) -> Embed:
 
 
 def render_discord_message(report: Report) -> DiscordMessage:
-    """The report as one message: six embeds within every limit, pinging nobody."""
+    """The report as one message: seven embeds within every limit, pinging nobody."""
     sections = (
         (summary_embed, SUMMARY_BUDGET),
         (active_embed, ACTIVE_BUDGET),
         (themes_embed, THEMES_BUDGET),
         (recommendations_embed, RECOMMENDATIONS_BUDGET),
+        (waiting_embed, WAITING_BUDGET),
         (labels_embed, LABELS_BUDGET),
         (linked_embed, MAX_TOTAL),
     )

@@ -31,6 +31,8 @@ def _figures(figures: Figures | None) -> dict[str, Any] | None:
         "answered": figures.answered,
         "median_first_response_hours": _round(figures.median_first_response_hours),
         "median_resolution_hours": _round(figures.median_resolution_hours),
+        "p90_first_response_hours": _round(figures.p90_first_response_hours),
+        "p90_resolution_hours": _round(figures.p90_resolution_hours),
     }
 
 
@@ -79,6 +81,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for a in report.most_active
         ],
         "active_tickets": report.active_total,
+        "waiting_for_first_reply": {
+            "total": report.waiting_total,
+            "tickets": [
+                {**_ref(w.ticket), "waiting_hours": _round(w.hours)} for w in report.waiting
+            ],
+        },
         "ticket_breakdown": [
             {
                 "dimension": b.dimension,

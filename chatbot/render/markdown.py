@@ -12,9 +12,12 @@ from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
     NO_THEMES,
+    NO_WAITING,
     summary_figures,
+    waiting_heading,
+    waiting_more,
 )
-from chatbot.render.text import md_inline
+from chatbot.render.text import hours, md_inline
 
 MAX_LABEL_ROWS = 15
 MAX_FIELD_ROWS = 8
@@ -78,6 +81,20 @@ def render_markdown(report: Report) -> str:
         ]
     else:
         out.append(NO_ACTIVITY)
+    out.append("")
+
+    out.append(f"## {waiting_heading(report)}")
+    if report.waiting:
+        out += ["| Ticket | Title | Waiting |", "|--------|-------|---------|"]
+        out += [
+            f"| {ticket_link(w.ticket, multi)} | {md_inline(w.ticket.title, TITLE_LIMIT)} | "
+            f"{hours(w.hours)} |"
+            for w in report.waiting
+        ]
+        if (more := waiting_more(report)) is not None:
+            out.append(f"\n{more}")
+    else:
+        out.append(NO_WAITING)
     out.append("")
 
     labels = [b for b in report.breakdown if b.dimension == "label"]

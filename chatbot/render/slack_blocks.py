@@ -25,10 +25,13 @@ from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
     NO_THEMES,
+    NO_WAITING,
     SummaryFigure,
     summary_figures,
+    waiting_heading,
+    waiting_more,
 )
-from chatbot.render.text import one_line
+from chatbot.render.text import hours, one_line
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -274,7 +277,7 @@ def _summary_field(figure: SummaryFigure) -> Mrkdwn:
 
 
 def summary_block(report: Report) -> SectionBlock:
-    """The summary as section fields (six of at most ten)."""
+    """The summary as section fields (eight of at most ten)."""
     fields = [_summary_field(f) for f in summary_figures(report.figures, report.previous)]
     return {
         "type": "section",
@@ -296,6 +299,13 @@ def _active_line(activity: Activity, multi: bool, why: bool) -> str:
     line = f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state, 20)}"
     line += f" · activity {activity.score:.2f}"
     return f"{line} · {safe(activity.why, 200)}" if why else line
+
+
+def _waiting_lines(report: Report, multi: bool) -> list[str]:
+    lines = [f"{_ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
+    if (more := waiting_more(report)) is not None:
+        lines.append(more)
+    return lines or [NO_WAITING]
 
 
 def _breakdown_line(row: Breakdown) -> str:
@@ -374,6 +384,10 @@ def main_message(report: Report) -> MessagePayload:
                 [NO_THEMES],
             )
         )
+
+    blocks.append(
+        lines_section("waiting", f"*{waiting_heading(report)}*", _waiting_lines(report, multi))
+    )
 
     if report.recommendations:
         recs = [f"• {_linkify(r, multi)}" for r in report.recommendations[:MAIN_RECOMMENDATIONS]]

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from chatbot.core.report import Figures
+from chatbot.core.report import Figures, Report
 from chatbot.render.text import delta, hours
 
 NO_ACTIVITY = "No ticket was opened, closed or commented on in this period."
 NO_THEMES = "No common issues: no two tickets of this period share a topic."
 NO_RECOMMENDATIONS = "None: nothing in this period's tickets calls for action."
+NO_WAITING = "None: every new ticket still open has had a first reply from the team."
 
 
 class SummaryFigure(TypedDict):
@@ -25,7 +26,7 @@ class SummaryFigure(TypedDict):
 
 
 def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryFigure]:
-    """The six summary figures, in the words and numbers of the Markdown summary."""
+    """The eight summary figures, in the words and numbers of the Markdown summary."""
     prev = previous
 
     def count(name: str, now: int, before: int | None) -> SummaryFigure:
@@ -58,9 +59,32 @@ def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryF
             f" ({figures.answered} of {figures.received} new tickets answered)",
         ),
         duration(
+            "P90 first response",
+            figures.p90_first_response_hours,
+            prev.p90_first_response_hours if prev else None,
+            "",
+        ),
+        duration(
             "Median resolution",
             figures.median_resolution_hours,
             prev.median_resolution_hours if prev else None,
             "",
         ),
+        duration(
+            "P90 resolution",
+            figures.p90_resolution_hours,
+            prev.p90_resolution_hours if prev else None,
+            "",
+        ),
     ]
+
+
+def waiting_heading(report: Report) -> str:
+    """``Waiting for a first reply (12)``: the heading of the list, with its full count."""
+    return f"Waiting for a first reply ({report.waiting_total})"
+
+
+def waiting_more(report: Report) -> str | None:
+    """``… and N more`` when the list is capped, else None."""
+    more = report.waiting_total - len(report.waiting)
+    return f"… and {more} more (all in the JSON report)" if more > 0 else None
