@@ -33,6 +33,13 @@ def first_response(ticket: Ticket) -> datetime | None:
     return None
 
 
+def state_at(ticket: Ticket, moment: datetime) -> str:
+    """``open`` or ``closed``: the ticket's state at ``moment`` (its current state if unknown)."""
+    if ticket.state == "closed" and ticket.closed_at is None:
+        return "closed"
+    return "open" if ticket.is_open_at(moment) else "closed"
+
+
 def received(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
     """Tickets opened in the period."""
     return [t for t in tickets if period.contains(t.created_at)]

@@ -3,17 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from chatbot.analysis.metrics import breakdown, compute_figures, per_day, waiting_for_reply
+from chatbot.analysis.metrics import (
+    breakdown,
+    compute_figures,
+    per_day,
+    state_at,
+    waiting_for_reply,
+)
 from chatbot.analysis.recommendations import recommend
 from chatbot.analysis.scoring import last_activity, rank, score_ticket, ticket_ref
 from chatbot.analysis.themes import find_themes
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import DailyLink, Figures, Report, Waiting
+from chatbot.core.report import DailyLink, Figures, Report, TicketRef, Waiting
 
 MAX_WAITING = 10
+
+
+def at_period_end(ref: TicketRef, ticket: Ticket, as_of: datetime, zone: ZoneInfo) -> TicketRef:
+    """``ref`` with the ticket's state at ``as_of`` and a note of how it changed since."""
+    then = state_at(ticket, as_of)
+    since = ""
+    if then != ticket.state:
+        if ticket.state == "closed" and ticket.closed_at is not None:
+            since = f"closed {ticket.closed_at.astimezone(zone):%m-%d}"
+        else:
+            since = f"{'reopened' if ticket.state == 'open' else 'closed'} since"
+    return replace(ref, state=then, since=since)
+
+
+def _with_period_states(report: Report, tickets: Sequence[Ticket], as_of: datetime) -> Report:
+    """Every ticket the report cites, shown in its state at the end of the period."""
+    by_key = {t.key: t for t in tickets}
+    zone = report.period.zone
+
+    def fix(ref: TicketRef) -> TicketRef:
+        ticket = by_key.get((ref.repo, ref.number))
+        return ref if ticket is None else at_period_end(ref, ticket, as_of, zone)
+
+    return replace(
+        report,
+        most_active=tuple(replace(a, ticket=fix(a.ticket)) for a in report.most_active),
+        themes=tuple(replace(t, tickets=tuple(map(fix, t.tickets))) for t in report.themes),
+        recommendations=tuple(
+            replace(r, tickets=tuple(map(fix, r.tickets))) for r in report.recommendations
+        ),
+        waiting=tuple(replace(w, ticket=fix(w.ticket)) for w in report.waiting),
+    )
 
 
 def build_report(
@@ -35,7 +75,7 @@ def build_report(
     order = [(a.ticket.repo, a.ticket.number) for a in ranked]
     themes = find_themes(tickets, period, order)
     waiting = waiting_for_reply(tickets, period, now)
-    return Report(
+    report = Report(
         period=period,
         generated_at=now,
         repos=tuple(repos),
@@ -53,3 +93,4 @@ def build_report(
         waiting=tuple(Waiting(ticket=ticket_ref(t), hours=h) for t, h in waiting[:MAX_WAITING]),
         waiting_total=len(waiting),
     )
+    return _with_period_states(report, tickets, min(period.end_at, now))

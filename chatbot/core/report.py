@@ -12,6 +12,8 @@ surface shows the same numbers for the same period. Definitions of the summary f
 - median_resolution: over tickets resolved in the period, hours from opening to closing;
 - p90_first_response, p90_resolution: the 90th percentile of the same hours, nearest-rank:
   sort the n values and take the ceil(0.9 × n)-th, so it is always one of the real durations;
+- state: every ticket a report cites shows its state at the end of the period, with a note
+  where it has changed since (``open (closed 12-01)``), so tables agree with the counts;
 - waiting: open tickets received in the period with no team reply by its end (or by now, for
   a period in progress), oldest first, each with how long it has waited.
 """
@@ -26,13 +28,23 @@ from chatbot.core.periods import Period
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketRef:
-    """A ticket as a report cites it."""
+    """A ticket as a report cites it.
+
+    ``state`` is the ticket's state at the end of the report's period (or now, if sooner);
+    ``since`` says how it changed after that, e.g. ``closed 12-01``, and is empty if it did not.
+    """
 
     repo: str
     number: int
     title: str
     url: str
     state: str
+    since: str = ""
+
+    @property
+    def state_text(self) -> str:
+        """``open``, or ``open (closed 12-01)`` when the state changed after the period."""
+        return f"{self.state} ({self.since})" if self.since else self.state
 
     @property
     def reference(self) -> str:

@@ -276,7 +276,7 @@ def _ticket_line(ref: TicketRef, multi: bool) -> str:
 
 def _active_line(activity: Activity, multi: bool) -> str:
     return (
-        f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state, 20)}"
+        f"{_ticket_line(activity.ticket, multi)} — {activity.ticket.state_text}"
         f" · activity {activity.score:.2f} · {safe(activity.why, 120)}"
     )
 

@@ -17,6 +17,7 @@ def _ref(ref: TicketRef) -> dict[str, Any]:
         "title": ref.title,
         "url": ref.url,
         "state": ref.state,
+        "state_changed_since": ref.since or None,
     }
 
 

@@ -76,7 +76,7 @@ def render_markdown(report: Report) -> str:
         ]
         out += [
             f"| {ticket_link(a.ticket, multi)} | {md_inline(a.ticket.title, TITLE_LIMIT)} | "
-            f"{a.ticket.state} | {a.score:.2f} | {md_inline(a.why)} |"
+            f"{md_inline(a.ticket.state_text)} | {a.score:.2f} | {md_inline(a.why)} |"
             for a in report.most_active
         ]
     else:

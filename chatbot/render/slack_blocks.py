@@ -296,7 +296,7 @@ def _ticket_line(ref: TicketRef, multi: bool) -> str:
 
 
 def _active_line(activity: Activity, multi: bool, why: bool) -> str:
-    line = f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state, 20)}"
+    line = f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state_text, 40)}"
     line += f" · activity {activity.score:.2f}"
     return f"{line} · {safe(activity.why, 200)}" if why else line
 
