@@ -55,20 +55,27 @@ def still_open(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
     return [t for t in received(tickets, period) if t.is_open_at(period.end_at)]
 
 
-def compute_figures(tickets: Sequence[Ticket], period: Period, backlog: int) -> Figures:
-    """The summary figures of a period from the tickets it touched."""
-    new = received(tickets, period)
-    done = resolved(tickets, period)
+def compute_figures(
+    tickets: Sequence[Ticket], period: Period, backlog: int, until: datetime | None = None
+) -> Figures:
+    """The summary figures of a period from the tickets it touched.
+
+    With ``until``, only what happened before that instant counts: the previous period cut to
+    the time elapsed in a period still in progress.
+    """
+    cutoff = period.end_at if until is None else min(until, period.end_at)
+    new = [t for t in received(tickets, period) if t.created_at < cutoff]
+    done = [t for t in resolved(tickets, period) if t.closed_at and t.closed_at < cutoff]
     responses = [
         (answer - t.created_at).total_seconds() / 3600
         for t in new
-        if (answer := first_response(t)) is not None
+        if (answer := first_response(t)) is not None and (until is None or answer < cutoff)
     ]
     resolutions = [(t.closed_at - t.created_at).total_seconds() / 3600 for t in done if t.closed_at]
     return Figures(
         received=len(new),
         resolved=len(done),
-        still_open=len(still_open(tickets, period)),
+        still_open=sum(1 for t in new if t.is_open_at(cutoff)),
         backlog=backlog,
         answered=len(responses),
         median_first_response_hours=statistics.median(responses) if responses else None,

@@ -67,6 +67,8 @@ def build_report(
     top: int = 5,
     daily_links: Sequence[DailyLink] = (),
     source: str = "store",
+    previous_period: Period | None = None,
+    previous_until: datetime | None = None,
 ) -> Report:
     """The full report of ``period``; pure: the same inputs give the same report."""
     tickets = [t for t in tickets if last_activity(t, period) is not None]
@@ -81,7 +83,7 @@ def build_report(
         repos=tuple(repos),
         figures=figures,
         previous=previous,
-        previous_period=period.previous() if previous is not None else None,
+        previous_period=None if previous is None else previous_period or period.previous(),
         most_active=tuple(ranked[:top]),
         active_total=len(ranked),
         breakdown=tuple(breakdown(tickets, period)),
@@ -92,5 +94,6 @@ def build_report(
         source=source,
         waiting=tuple(Waiting(ticket=ticket_ref(t), hours=h) for t, h in waiting[:MAX_WAITING]),
         waiting_total=len(waiting),
+        previous_until=previous_until if previous is not None else None,
     )
     return _with_period_states(report, tickets, min(period.end_at, now))

@@ -12,6 +12,8 @@ surface shows the same numbers for the same period. Definitions of the summary f
 - median_resolution: over tickets resolved in the period, hours from opening to closing;
 - p90_first_response, p90_resolution: the 90th percentile of the same hours, nearest-rank:
   sort the n values and take the ceil(0.9 × n)-th, so it is always one of the real durations;
+- previous: the period before, of the same kind; for a period still in progress, the same
+  elapsed time of the period before (``Dec 1–2 vs Nov 1–2``), up to ``previous_until``;
 - state: every ticket a report cites shows its state at the end of the period, with a note
   where it has changed since (``open (closed 12-01)``), so tables agree with the counts;
 - waiting: open tickets received in the period with no team reply by its end (or by now, for
@@ -198,3 +200,4 @@ class Report:
     source: str = "store"
     waiting: tuple[Waiting, ...] = ()
     waiting_total: int = 0
+    previous_until: datetime | None = None

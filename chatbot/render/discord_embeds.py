@@ -34,7 +34,9 @@ from chatbot.render.summary import (
     NO_THEMES,
     NO_WAITING,
     SummaryFigure,
+    comparison_text,
     summary_figures,
+    trend_name,
     waiting_heading,
 )
 from chatbot.render.text import hours, one_line
@@ -236,7 +238,7 @@ def _summary_field(figure: SummaryFigure) -> EmbedField:
     value = figure["value"]
     if figure["previous"] is not None:
         change = f", {figure['change']}" if figure["change"] else ""
-        value += f"\nprevious period: {figure['previous']}{change}"
+        value += f"\n{figure['against']}: {figure['previous']}{change}"
     return {
         "name": cut(figure["name"], MAX_FIELD_NAME),
         "value": cut(value, MAX_FIELD_VALUE),
@@ -249,7 +251,10 @@ def summary_embed(report: Report, budget: int) -> Embed:
     period = report.period
     generated = report.generated_at.astimezone(period.zone)
     embed = _embed(f"Support report: {period.describe()}")
-    fields = [_summary_field(f) for f in summary_figures(report.figures, report.previous)]
+    fields = [
+        _summary_field(f)
+        for f in summary_figures(report.figures, report.previous, trend_name(report))
+    ]
     footer = cut(f"Generated {generated:%Y-%m-%d %H:%M} ({one_line(period.tz, 60)})", 200)
     left = (
         budget
@@ -262,8 +267,8 @@ def summary_embed(report: Report, budget: int) -> Embed:
         shown = ", ".join(safe(r, 100) for r in report.repos[:10])
         more = len(report.repos) - 10
         meta.append(f"Repositories: {shown}" + (f" and {more} more" if more > 0 else ""))
-    if report.previous_period is not None:
-        meta.append(f"Compared with: {report.previous_period.describe()}")
+    if (comparison := comparison_text(report)) is not None:
+        meta.append(comparison)
     embed["description"] = fit_lines("", meta, max(min(left, MAX_DESCRIPTION), 1))
     embed["fields"] = fields[:MAX_FIELDS]
     embed["footer"] = {"text": footer}

@@ -57,7 +57,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "previous_period": None
         if previous is None
-        else {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        else {
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+            "until": None if report.previous_until is None else report.previous_until.isoformat(),
+            "same_elapsed_time": report.previous_until is not None,
+        },
         "repos": list(report.repos),
         "summary": _figures(report.figures),
         "previous_summary": _figures(report.previous),

@@ -13,7 +13,9 @@ from chatbot.render.summary import (
     NO_RECOMMENDATIONS,
     NO_THEMES,
     NO_WAITING,
+    comparison_text,
     summary_figures,
+    trend_name,
     waiting_heading,
     waiting_more,
 )
@@ -40,14 +42,16 @@ def _linkify(text: str, refs: Sequence[TicketRef], multi_repo: bool) -> str:
     return re.sub(r"(?<![\w/])#(\d+)", link, md_inline(text))
 
 
-def summary_lines(figures: Figures, previous: Figures | None) -> list[str]:
+def summary_lines(
+    figures: Figures, previous: Figures | None, against: str = "previous period"
+) -> list[str]:
     """The Summary section's bullet lines."""
     lines = []
-    for figure in summary_figures(figures, previous):
+    for figure in summary_figures(figures, previous, against):
         trend = ""
         if figure["previous"] is not None:
             change = f", {figure['change']}" if figure["change"] else ""
-            trend = f" (previous period: {figure['previous']}{change})"
+            trend = f" ({figure['against']}: {figure['previous']}{change})"
         lines.append(f"- **{figure['name']}:** {figure['value']}{trend}")
     return lines
 
@@ -63,9 +67,10 @@ def render_markdown(report: Report) -> str:
     ]
     if report.repos:
         out.append(f"- Repositories: {', '.join(md_inline(r) for r in report.repos)}")
-    if report.previous_period is not None:
-        out.append(f"- Compared with: {report.previous_period.describe()}")
-    out += ["", "## Summary", *summary_lines(report.figures, report.previous), ""]
+    if (comparison := comparison_text(report)) is not None:
+        out.append(f"- {comparison}")
+    summary = summary_lines(report.figures, report.previous, trend_name(report))
+    out += ["", "## Summary", *summary, ""]
 
     shown = len(report.most_active)
     out.append(f"## {shown} Most Active Tickets (of {report.active_total} active in the period)")

@@ -27,7 +27,9 @@ from chatbot.render.summary import (
     NO_THEMES,
     NO_WAITING,
     SummaryFigure,
+    comparison_text,
     summary_figures,
+    trend_name,
     waiting_heading,
     waiting_more,
 )
@@ -272,13 +274,16 @@ def _summary_field(figure: SummaryFigure) -> Mrkdwn:
     trend = ""
     if figure["previous"] is not None:
         change = f", {figure['change']}" if figure["change"] else ""
-        trend = f"\n_previous period: {figure['previous']}{change}_"
+        trend = f"\n_{figure['against']}: {figure['previous']}{change}_"
     return _mrkdwn(cut(f"*{figure['name']}*\n{figure['value']}{trend}", MAX_FIELD_TEXT))
 
 
 def summary_block(report: Report) -> SectionBlock:
     """The summary as section fields (eight of at most ten)."""
-    fields = [_summary_field(f) for f in summary_figures(report.figures, report.previous)]
+    fields = [
+        _summary_field(f)
+        for f in summary_figures(report.figures, report.previous, trend_name(report))
+    ]
     return {
         "type": "section",
         "block_id": "summary",
@@ -323,8 +328,8 @@ def _context_line(report: Report) -> list[str]:
     ]
     if report.repos:
         parts.append("Repositories: " + ", ".join(safe(r, 100) for r in report.repos[:20]))
-    if report.previous_period is not None:
-        parts.append(f"Compared with: {report.previous_period.describe()}")
+    if (comparison := comparison_text(report)) is not None:
+        parts.append(comparison)
     return parts
 
 

@@ -5,6 +5,7 @@ One source for Markdown, Slack and (later) Discord.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypedDict
 
 from chatbot.core.report import Figures, Report
@@ -23,9 +24,51 @@ class SummaryFigure(TypedDict):
     value: str
     previous: str | None
     change: str | None
+    against: str
 
 
-def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryFigure]:
+def span_text(start: date, end: date) -> str:
+    """Days as people write them: ``Dec 1–2``, ``Nov 30–Dec 2``, ``Dec 2``."""
+    first = f"{start:%b} {start.day}"
+    if start == end:
+        return first
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{first}–{end.day}"
+    return f"{first}–{end:%b} {end.day}"
+
+
+def _so_far(report: Report) -> date:
+    today = report.generated_at.astimezone(report.period.zone).date()
+    return min(max(today, report.period.start), report.period.end)
+
+
+def trend_name(report: Report) -> str:
+    """What the trend compares with: ``previous period``, or ``Nov 1–2`` for one in progress."""
+    before = report.previous_period
+    if report.previous_until is None or before is None:
+        return "previous period"
+    return span_text(before.start, before.end)
+
+
+def comparison_text(report: Report) -> str | None:
+    """The "Compared with" line; for a period in progress it says the spans compared."""
+    before = report.previous_period
+    if before is None:
+        return None
+    if report.previous_until is None:
+        return f"Compared with: {before.describe()}"
+    now = span_text(report.period.start, _so_far(report))
+    until = report.previous_until.astimezone(report.period.zone)
+    return (
+        f"Compared with: {now} vs {span_text(before.start, before.end)} — the period is in"
+        f" progress, so it is compared with the same elapsed time of the one before"
+        f" (up to {until:%Y-%m-%d %H:%M})"
+    )
+
+
+def summary_figures(
+    figures: Figures, previous: Figures | None, against: str = "previous period"
+) -> list[SummaryFigure]:
     """The eight summary figures, in the words and numbers of the Markdown summary."""
     prev = previous
 
@@ -35,6 +78,7 @@ def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryF
             "value": str(now),
             "previous": None if before is None else str(before),
             "change": None if before is None else delta(now, before),
+            "against": against,
         }
 
     def duration(name: str, now: float | None, before: float | None, note: str) -> SummaryFigure:
@@ -43,6 +87,7 @@ def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryF
             "value": hours(now) + note,
             "previous": None if prev is None else hours(before),
             "change": None,
+            "against": against,
         }
 
     return [
