@@ -47,7 +47,13 @@ class ReportService:
         # One read covers both periods: the analysis keeps to each period's own tickets.
         tickets = self.store.tickets_touched(before.start_at, period.end_at)
         backlog = self.store.backlog(min(period.end_at, now))
-        previous = compute_figures(tickets, before, self.store.backlog(before.end_at))
+        until = None
+        if period.in_progress(now):
+            # Compare what has elapsed with the same elapsed time of the period before.
+            before, until = period.previous_span(now)
+        previous = compute_figures(
+            tickets, before, self.store.backlog(until or before.end_at), until=until
+        )
         return build_report(
             period=period,
             tickets=tickets,
@@ -57,6 +63,8 @@ class ReportService:
             repos=self.store.repos(),
             top=self.top,
             daily_links=daily_links,
+            previous_period=before,
+            previous_until=until,
         )
 
     def explain(self, reference: str, period: Period) -> Activity:

@@ -225,7 +225,7 @@ def test_ticket_links_are_the_tickets_own_urls() -> None:
 
 
 def test_every_section_is_there() -> None:
-    """Summary, most active, common issues, recommendations, labels and linked tickets."""
+    """Summary, most active, themes, recommendations, waiting, labels and linked tickets."""
     message = render_discord_message(make_report(tickets=5, labels=5, themes=2, recommendations=2))
     titles = [e["title"] for e in message["embeds"]]
     assert titles[0].startswith("Support report: 2025-04-21 to 2025-04-27")
@@ -233,6 +233,7 @@ def test_every_section_is_there() -> None:
         "5 most active tickets (of 5 active in the period)",
         "Common issues",
         "Recommendations",
+        "Waiting for a first reply (0)",
         "By label",
         "Linked tickets (5)",
     ]
@@ -346,7 +347,7 @@ def assert_numbers_match(message: DiscordMessage, report: Report) -> None:
     """Each summary field says what the Markdown summary line says; tickets are the JSON's."""
     markdown = render_markdown(report).splitlines()
     fields = summary_fields(message)
-    assert len(fields) == 6
+    assert len(fields) == 8
     for name, value in fields.items():
         now, *rest = value.split("\n")
         line = f"- **{name}:** {now}"

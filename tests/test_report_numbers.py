@@ -122,6 +122,8 @@ def test_markdown_and_json_agree(service: ReportService) -> None:
         "answered": 2,
         "median_first_response_hours": 4.0,
         "median_resolution_hours": 144.0,
+        "p90_first_response_hours": 6.0,
+        "p90_resolution_hours": 240.0,
     }
 
 

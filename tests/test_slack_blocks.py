@@ -279,7 +279,7 @@ def test_summary_numbers_equal_the_markdown_report(demo_report: Report) -> None:
     """Each summary field says exactly what the Markdown summary line says."""
     markdown = render_markdown(demo_report).splitlines()
     fields = _block(render_slack_report(demo_report)["main"], "summary")["fields"]
-    assert len(fields) == 6
+    assert len(fields) == 8
     for field in fields:
         name, value, *rest = field["text"].split("\n")
         line = f"- **{name.strip('*')}:** {value}"

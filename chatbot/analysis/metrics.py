@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,12 +16,28 @@ EMPTY_FIELD_VALUES = frozenset({"", "_no response_", "none", "n/a"})
 MAX_FIELD_VALUE_LENGTH = 60
 
 
+def percentile(values: Sequence[float], share: float = 0.9) -> float | None:
+    """The nearest-rank percentile: the ceil(share × n)-th smallest value, None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(share * len(ordered)), 1)
+    return ordered[rank - 1]
+
+
 def first_response(ticket: Ticket) -> datetime | None:
     """When a team member other than the author first commented, if ever."""
     for comment in sorted(ticket.comments, key=lambda c: c.created_at):
         if comment.author.is_team and comment.author.login != ticket.author.login:
             return comment.created_at
     return None
+
+
+def state_at(ticket: Ticket, moment: datetime) -> str:
+    """``open`` or ``closed``: the ticket's state at ``moment`` (its current state if unknown)."""
+    if ticket.state == "closed" and ticket.closed_at is None:
+        return "closed"
+    return "open" if ticket.is_open_at(moment) else "closed"
 
 
 def received(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
@@ -38,25 +55,51 @@ def still_open(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
     return [t for t in received(tickets, period) if t.is_open_at(period.end_at)]
 
 
-def compute_figures(tickets: Sequence[Ticket], period: Period, backlog: int) -> Figures:
-    """The summary figures of a period from the tickets it touched."""
-    new = received(tickets, period)
-    done = resolved(tickets, period)
+def compute_figures(
+    tickets: Sequence[Ticket], period: Period, backlog: int, until: datetime | None = None
+) -> Figures:
+    """The summary figures of a period from the tickets it touched.
+
+    With ``until``, only what happened before that instant counts: the previous period cut to
+    the time elapsed in a period still in progress.
+    """
+    cutoff = period.end_at if until is None else min(until, period.end_at)
+    new = [t for t in received(tickets, period) if t.created_at < cutoff]
+    done = [t for t in resolved(tickets, period) if t.closed_at and t.closed_at < cutoff]
     responses = [
         (answer - t.created_at).total_seconds() / 3600
         for t in new
-        if (answer := first_response(t)) is not None
+        if (answer := first_response(t)) is not None and (until is None or answer < cutoff)
     ]
     resolutions = [(t.closed_at - t.created_at).total_seconds() / 3600 for t in done if t.closed_at]
     return Figures(
         received=len(new),
         resolved=len(done),
-        still_open=len(still_open(tickets, period)),
+        still_open=sum(1 for t in new if t.is_open_at(cutoff)),
         backlog=backlog,
         answered=len(responses),
         median_first_response_hours=statistics.median(responses) if responses else None,
         median_resolution_hours=statistics.median(resolutions) if resolutions else None,
+        p90_first_response_hours=percentile(responses),
+        p90_resolution_hours=percentile(resolutions),
     )
+
+
+def waiting_for_reply(
+    tickets: Sequence[Ticket], period: Period, now: datetime
+) -> list[tuple[Ticket, float]]:
+    """Open tickets received in the period with no team reply by its end (or now, if sooner).
+
+    Oldest first, each with the hours it has waited; a reply after that moment does not count.
+    """
+    as_of = min(period.end_at, now)
+    waiting = []
+    for ticket in received(tickets, period):
+        answer = first_response(ticket)
+        if ticket.is_open_at(as_of) and (answer is None or answer >= as_of):
+            waiting.append((ticket, (as_of - ticket.created_at).total_seconds() / 3600))
+    waiting.sort(key=lambda pair: (pair[0].created_at, pair[0].key))
+    return waiting
 
 
 def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:

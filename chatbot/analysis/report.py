@@ -3,15 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from chatbot.analysis.metrics import breakdown, compute_figures, per_day
+from chatbot.analysis.metrics import (
+    breakdown,
+    compute_figures,
+    per_day,
+    state_at,
+    waiting_for_reply,
+)
 from chatbot.analysis.recommendations import recommend
-from chatbot.analysis.scoring import last_activity, rank, score_ticket
+from chatbot.analysis.scoring import last_activity, rank, score_ticket, ticket_ref
 from chatbot.analysis.themes import find_themes
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import DailyLink, Figures, Report
+from chatbot.core.report import DailyLink, Figures, Report, TicketRef, Waiting
+
+MAX_WAITING = 10
+
+
+def at_period_end(ref: TicketRef, ticket: Ticket, as_of: datetime, zone: ZoneInfo) -> TicketRef:
+    """``ref`` with the ticket's state at ``as_of`` and a note of how it changed since."""
+    then = state_at(ticket, as_of)
+    since = ""
+    if then != ticket.state:
+        if ticket.state == "closed" and ticket.closed_at is not None:
+            since = f"closed {ticket.closed_at.astimezone(zone):%m-%d}"
+        else:
+            since = f"{'reopened' if ticket.state == 'open' else 'closed'} since"
+    return replace(ref, state=then, since=since)
+
+
+def _with_period_states(report: Report, tickets: Sequence[Ticket], as_of: datetime) -> Report:
+    """Every ticket the report cites, shown in its state at the end of the period."""
+    by_key = {t.key: t for t in tickets}
+    zone = report.period.zone
+
+    def fix(ref: TicketRef) -> TicketRef:
+        ticket = by_key.get((ref.repo, ref.number))
+        return ref if ticket is None else at_period_end(ref, ticket, as_of, zone)
+
+    return replace(
+        report,
+        most_active=tuple(replace(a, ticket=fix(a.ticket)) for a in report.most_active),
+        themes=tuple(replace(t, tickets=tuple(map(fix, t.tickets))) for t in report.themes),
+        recommendations=tuple(
+            replace(r, tickets=tuple(map(fix, r.tickets))) for r in report.recommendations
+        ),
+        waiting=tuple(replace(w, ticket=fix(w.ticket)) for w in report.waiting),
+    )
 
 
 def build_report(
@@ -25,6 +67,8 @@ def build_report(
     top: int = 5,
     daily_links: Sequence[DailyLink] = (),
     source: str = "store",
+    previous_period: Period | None = None,
+    previous_until: datetime | None = None,
 ) -> Report:
     """The full report of ``period``; pure: the same inputs give the same report."""
     tickets = [t for t in tickets if last_activity(t, period) is not None]
@@ -32,13 +76,14 @@ def build_report(
     ranked = rank(score_ticket(t, period, now) for t in tickets)
     order = [(a.ticket.repo, a.ticket.number) for a in ranked]
     themes = find_themes(tickets, period, order)
-    return Report(
+    waiting = waiting_for_reply(tickets, period, now)
+    report = Report(
         period=period,
         generated_at=now,
         repos=tuple(repos),
         figures=figures,
         previous=previous,
-        previous_period=period.previous() if previous is not None else None,
+        previous_period=None if previous is None else previous_period or period.previous(),
         most_active=tuple(ranked[:top]),
         active_total=len(ranked),
         breakdown=tuple(breakdown(tickets, period)),
@@ -47,4 +92,8 @@ def build_report(
         opened_per_day=tuple(per_day(tickets, period)),
         daily_links=tuple(daily_links),
         source=source,
+        waiting=tuple(Waiting(ticket=ticket_ref(t), hours=h) for t, h in waiting[:MAX_WAITING]),
+        waiting_total=len(waiting),
+        previous_until=previous_until if previous is not None else None,
     )
+    return _with_period_states(report, tickets, min(period.end_at, now))

@@ -92,6 +92,30 @@ class Period:
             week_start=self.week_start,
         )
 
+    def in_progress(self, now: datetime) -> bool:
+        """True if ``now`` falls inside the period: it has started and not yet ended."""
+        return self.contains(now)
+
+    def previous_span(self, now: datetime) -> tuple[Period, datetime]:
+        """The previous period cut to the time elapsed in this one, and the instant it stops.
+
+        On 2 December at 10:00, ``this-month`` compares with 1 November 00:00 to 2 November
+        10:00: the days 1–2 of November (returned as a range) and that cut-off instant.
+        """
+        before = self.previous()
+        until = min(before.start_at + (now - self.start_at), before.end_at)
+        days = (now.astimezone(self.zone).date() - self.start).days + 1
+        last = min(before.start + timedelta(days=max(days, 1) - 1), before.end)
+        span = Period(
+            start=before.start,
+            end=last,
+            tz=self.tz,
+            label=f"{before.start.isoformat()}..{last.isoformat()}",
+            kind="range",
+            week_start=self.week_start,
+        )
+        return span, until
+
     def describe(self) -> str:
         """Human text: ``2025-04-21 to 2025-04-27 (UTC)``."""
         if self.start == self.end:

@@ -8,8 +8,16 @@ surface shows the same numbers for the same period. Definitions of the summary f
 - still_open: of the tickets received, those not closed by the end of the period;
 - backlog: every ticket open at the end of the period (opened before its end, not closed by then);
 - median_first_response: over tickets received in the period that a team member answered,
-  hours from opening to the first team comment;
-- median_resolution: over tickets resolved in the period, hours from opening to closing.
+  hours from opening to the first team comment (bots and the ticket's author never count);
+- median_resolution: over tickets resolved in the period, hours from opening to closing;
+- p90_first_response, p90_resolution: the 90th percentile of the same hours, nearest-rank:
+  sort the n values and take the ceil(0.9 × n)-th, so it is always one of the real durations;
+- previous: the period before, of the same kind; for a period still in progress, the same
+  elapsed time of the period before (``Dec 1–2 vs Nov 1–2``), up to ``previous_until``;
+- state: every ticket a report cites shows its state at the end of the period, with a note
+  where it has changed since (``open (closed 12-01)``), so tables agree with the counts;
+- waiting: open tickets received in the period with no team reply by its end (or by now, for
+  a period in progress), oldest first, each with how long it has waited.
 """
 
 from __future__ import annotations
@@ -22,13 +30,23 @@ from chatbot.core.periods import Period
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketRef:
-    """A ticket as a report cites it."""
+    """A ticket as a report cites it.
+
+    ``state`` is the ticket's state at the end of the report's period (or now, if sooner);
+    ``since`` says how it changed after that, e.g. ``closed 12-01``, and is empty if it did not.
+    """
 
     repo: str
     number: int
     title: str
     url: str
     state: str
+    since: str = ""
+
+    @property
+    def state_text(self) -> str:
+        """``open``, or ``open (closed 12-01)`` when the state changed after the period."""
+        return f"{self.state} ({self.since})" if self.since else self.state
 
     @property
     def reference(self) -> str:
@@ -47,6 +65,8 @@ class Figures:
     answered: int
     median_first_response_hours: float | None
     median_resolution_hours: float | None
+    p90_first_response_hours: float | None = None
+    p90_resolution_hours: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("received", "resolved", "still_open", "backlog", "answered"):
@@ -54,6 +74,18 @@ class Figures:
                 raise ValueError(f"{name} cannot be negative")
         if self.still_open > self.received:
             raise ValueError("still_open cannot exceed received")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Waiting:
+    """A ticket still waiting for its first team reply, and for how long."""
+
+    ticket: TicketRef
+    hours: float
+
+    def __post_init__(self) -> None:
+        if self.hours < 0:
+            raise ValueError("waiting hours cannot be negative")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -166,3 +198,6 @@ class Report:
     opened_per_day: tuple[tuple[str, int, int], ...] = ()
     daily_links: tuple[DailyLink, ...] = ()
     source: str = "store"
+    waiting: tuple[Waiting, ...] = ()
+    waiting_total: int = 0
+    previous_until: datetime | None = None

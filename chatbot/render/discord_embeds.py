@@ -32,10 +32,14 @@ from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
     NO_THEMES,
+    NO_WAITING,
     SummaryFigure,
+    comparison_text,
     summary_figures,
+    trend_name,
+    waiting_heading,
 )
-from chatbot.render.text import one_line
+from chatbot.render.text import hours, one_line
 
 MAX_TITLE = 256
 MAX_DESCRIPTION = 4096
@@ -67,6 +71,7 @@ ACTIVE_BUDGET = 1400
 THEMES_BUDGET = 1500
 RECOMMENDATIONS_BUDGET = 1000
 LABELS_BUDGET = 500
+WAITING_BUDGET = 900
 
 
 class EmbedField(TypedDict):
@@ -181,22 +186,25 @@ def _linkify(rec: Recommendation, multi_repo: bool) -> str:
     return re.sub(r"(?<![\w/])\\#(\d+)", link, safe(rec.text, 500))
 
 
-def fit_lines(heading: str, lines: Sequence[str], limit: int) -> str:
-    """``heading`` and as many whole ``lines`` as fit in ``limit``, then "… and N more"."""
+def fit_lines(heading: str, lines: Sequence[str], limit: int, unlisted: int = 0) -> str:
+    """``heading`` and as many whole ``lines`` as fit in ``limit``, then "… and N more".
+
+    ``unlisted`` counts items left out before rendering (a capped list), so N covers them too.
+    """
     parts = [heading] if heading else []
     size = units(heading)
     shown = 0
     for i, line in enumerate(lines):
         add = units(line) + (1 if parts else 0)
-        left = len(lines) - i - 1
+        left = len(lines) - i - 1 + unlisted
         tail = units(f"\n… and {left} more") if left else 0
         if size + add + tail > limit:
             break
         parts.append(line)
         size += add
         shown += 1
-    if shown < len(lines):
-        parts.append(f"… and {len(lines) - shown} more")
+    if shown < len(lines) + unlisted:
+        parts.append(f"… and {len(lines) - shown + unlisted} more")
     return cut("\n".join(parts), limit) or "—"
 
 
@@ -230,7 +238,7 @@ def _summary_field(figure: SummaryFigure) -> EmbedField:
     value = figure["value"]
     if figure["previous"] is not None:
         change = f", {figure['change']}" if figure["change"] else ""
-        value += f"\nprevious period: {figure['previous']}{change}"
+        value += f"\n{figure['against']}: {figure['previous']}{change}"
     return {
         "name": cut(figure["name"], MAX_FIELD_NAME),
         "value": cut(value, MAX_FIELD_VALUE),
@@ -243,7 +251,10 @@ def summary_embed(report: Report, budget: int) -> Embed:
     period = report.period
     generated = report.generated_at.astimezone(period.zone)
     embed = _embed(f"Support report: {period.describe()}")
-    fields = [_summary_field(f) for f in summary_figures(report.figures, report.previous)]
+    fields = [
+        _summary_field(f)
+        for f in summary_figures(report.figures, report.previous, trend_name(report))
+    ]
     footer = cut(f"Generated {generated:%Y-%m-%d %H:%M} ({one_line(period.tz, 60)})", 200)
     left = (
         budget
@@ -256,8 +267,8 @@ def summary_embed(report: Report, budget: int) -> Embed:
         shown = ", ".join(safe(r, 100) for r in report.repos[:10])
         more = len(report.repos) - 10
         meta.append(f"Repositories: {shown}" + (f" and {more} more" if more > 0 else ""))
-    if report.previous_period is not None:
-        meta.append(f"Compared with: {report.previous_period.describe()}")
+    if (comparison := comparison_text(report)) is not None:
+        meta.append(comparison)
     embed["description"] = fit_lines("", meta, max(min(left, MAX_DESCRIPTION), 1))
     embed["fields"] = fields[:MAX_FIELDS]
     embed["footer"] = {"text": footer}
@@ -270,7 +281,7 @@ def _ticket_line(ref: TicketRef, multi: bool) -> str:
 
 def _active_line(activity: Activity, multi: bool) -> str:
     return (
-        f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state, 20)}"
+        f"{_ticket_line(activity.ticket, multi)} — {activity.ticket.state_text}"
         f" · activity {activity.score:.2f} · {safe(activity.why, 120)}"
     )
 
@@ -325,6 +336,16 @@ def recommendations_embed(report: Report, budget: int) -> Embed:
     return _embed(title, fit_lines("", lines or [NO_RECOMMENDATIONS], max(limit, 1)))
 
 
+def waiting_embed(report: Report, budget: int) -> Embed:
+    """The open new tickets still without a first team reply, oldest first, with the wait."""
+    multi = len(report.repos) > 1
+    title = waiting_heading(report)
+    lines = [f"{_ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
+    unlisted = report.waiting_total - len(report.waiting)
+    limit = min(budget - units(title), MAX_DESCRIPTION)
+    return _embed(title, fit_lines("", lines or [NO_WAITING], max(limit, 1), unlisted))
+
+
 def _breakdown_line(row: Breakdown) -> str:
     return (
         f"• {safe(row.value, 80)}: {row.received} received · {row.resolved} resolved"
@@ -355,6 +376,8 @@ def cited_tickets(report: Report) -> list[TicketRef]:
     for rec in report.recommendations:
         for ref in rec.tickets:
             seen.setdefault((ref.repo, ref.number), ref)
+    for waiting in report.waiting:
+        seen.setdefault((waiting.ticket.repo, waiting.ticket.number), waiting.ticket)
     return list(seen.values())
 
 
@@ -373,12 +396,13 @@ def linked_embed(report: Report, budget: int) -> Embed:
 
 
 def render_discord_message(report: Report) -> DiscordMessage:
-    """The report as one message: six embeds within every limit, pinging nobody."""
+    """The report as one message: seven embeds within every limit, pinging nobody."""
     sections = (
         (summary_embed, SUMMARY_BUDGET),
         (active_embed, ACTIVE_BUDGET),
         (themes_embed, THEMES_BUDGET),
         (recommendations_embed, RECOMMENDATIONS_BUDGET),
+        (waiting_embed, WAITING_BUDGET),
         (labels_embed, LABELS_BUDGET),
         (linked_embed, MAX_TOTAL),
     )

@@ -17,6 +17,7 @@ def _ref(ref: TicketRef) -> dict[str, Any]:
         "title": ref.title,
         "url": ref.url,
         "state": ref.state,
+        "state_changed_since": ref.since or None,
     }
 
 
@@ -31,6 +32,8 @@ def _figures(figures: Figures | None) -> dict[str, Any] | None:
         "answered": figures.answered,
         "median_first_response_hours": _round(figures.median_first_response_hours),
         "median_resolution_hours": _round(figures.median_resolution_hours),
+        "p90_first_response_hours": _round(figures.p90_first_response_hours),
+        "p90_resolution_hours": _round(figures.p90_resolution_hours),
     }
 
 
@@ -54,7 +57,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "previous_period": None
         if previous is None
-        else {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        else {
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+            "until": None if report.previous_until is None else report.previous_until.isoformat(),
+            "same_elapsed_time": report.previous_until is not None,
+        },
         "repos": list(report.repos),
         "summary": _figures(report.figures),
         "previous_summary": _figures(report.previous),
@@ -79,6 +87,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for a in report.most_active
         ],
         "active_tickets": report.active_total,
+        "waiting_for_first_reply": {
+            "total": report.waiting_total,
+            "tickets": [
+                {**_ref(w.ticket), "waiting_hours": _round(w.hours)} for w in report.waiting
+            ],
+        },
         "ticket_breakdown": [
             {
                 "dimension": b.dimension,

@@ -12,9 +12,14 @@ from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
     NO_THEMES,
+    NO_WAITING,
+    comparison_text,
     summary_figures,
+    trend_name,
+    waiting_heading,
+    waiting_more,
 )
-from chatbot.render.text import md_inline
+from chatbot.render.text import hours, md_inline
 
 MAX_LABEL_ROWS = 15
 MAX_FIELD_ROWS = 8
@@ -37,14 +42,16 @@ def _linkify(text: str, refs: Sequence[TicketRef], multi_repo: bool) -> str:
     return re.sub(r"(?<![\w/])#(\d+)", link, md_inline(text))
 
 
-def summary_lines(figures: Figures, previous: Figures | None) -> list[str]:
+def summary_lines(
+    figures: Figures, previous: Figures | None, against: str = "previous period"
+) -> list[str]:
     """The Summary section's bullet lines."""
     lines = []
-    for figure in summary_figures(figures, previous):
+    for figure in summary_figures(figures, previous, against):
         trend = ""
         if figure["previous"] is not None:
             change = f", {figure['change']}" if figure["change"] else ""
-            trend = f" (previous period: {figure['previous']}{change})"
+            trend = f" ({figure['against']}: {figure['previous']}{change})"
         lines.append(f"- **{figure['name']}:** {figure['value']}{trend}")
     return lines
 
@@ -60,9 +67,10 @@ def render_markdown(report: Report) -> str:
     ]
     if report.repos:
         out.append(f"- Repositories: {', '.join(md_inline(r) for r in report.repos)}")
-    if report.previous_period is not None:
-        out.append(f"- Compared with: {report.previous_period.describe()}")
-    out += ["", "## Summary", *summary_lines(report.figures, report.previous), ""]
+    if (comparison := comparison_text(report)) is not None:
+        out.append(f"- {comparison}")
+    summary = summary_lines(report.figures, report.previous, trend_name(report))
+    out += ["", "## Summary", *summary, ""]
 
     shown = len(report.most_active)
     out.append(f"## {shown} Most Active Tickets (of {report.active_total} active in the period)")
@@ -73,11 +81,25 @@ def render_markdown(report: Report) -> str:
         ]
         out += [
             f"| {ticket_link(a.ticket, multi)} | {md_inline(a.ticket.title, TITLE_LIMIT)} | "
-            f"{a.ticket.state} | {a.score:.2f} | {md_inline(a.why)} |"
+            f"{md_inline(a.ticket.state_text)} | {a.score:.2f} | {md_inline(a.why)} |"
             for a in report.most_active
         ]
     else:
         out.append(NO_ACTIVITY)
+    out.append("")
+
+    out.append(f"## {waiting_heading(report)}")
+    if report.waiting:
+        out += ["| Ticket | Title | Waiting |", "|--------|-------|---------|"]
+        out += [
+            f"| {ticket_link(w.ticket, multi)} | {md_inline(w.ticket.title, TITLE_LIMIT)} | "
+            f"{hours(w.hours)} |"
+            for w in report.waiting
+        ]
+        if (more := waiting_more(report)) is not None:
+            out.append(f"\n{more}")
+    else:
+        out.append(NO_WAITING)
     out.append("")
 
     labels = [b for b in report.breakdown if b.dimension == "label"]

@@ -25,10 +25,15 @@ from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
     NO_THEMES,
+    NO_WAITING,
     SummaryFigure,
+    comparison_text,
     summary_figures,
+    trend_name,
+    waiting_heading,
+    waiting_more,
 )
-from chatbot.render.text import one_line
+from chatbot.render.text import hours, one_line
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -269,13 +274,16 @@ def _summary_field(figure: SummaryFigure) -> Mrkdwn:
     trend = ""
     if figure["previous"] is not None:
         change = f", {figure['change']}" if figure["change"] else ""
-        trend = f"\n_previous period: {figure['previous']}{change}_"
+        trend = f"\n_{figure['against']}: {figure['previous']}{change}_"
     return _mrkdwn(cut(f"*{figure['name']}*\n{figure['value']}{trend}", MAX_FIELD_TEXT))
 
 
 def summary_block(report: Report) -> SectionBlock:
-    """The summary as section fields (six of at most ten)."""
-    fields = [_summary_field(f) for f in summary_figures(report.figures, report.previous)]
+    """The summary as section fields (eight of at most ten)."""
+    fields = [
+        _summary_field(f)
+        for f in summary_figures(report.figures, report.previous, trend_name(report))
+    ]
     return {
         "type": "section",
         "block_id": "summary",
@@ -293,9 +301,16 @@ def _ticket_line(ref: TicketRef, multi: bool) -> str:
 
 
 def _active_line(activity: Activity, multi: bool, why: bool) -> str:
-    line = f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state, 20)}"
+    line = f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state_text, 40)}"
     line += f" · activity {activity.score:.2f}"
     return f"{line} · {safe(activity.why, 200)}" if why else line
+
+
+def _waiting_lines(report: Report, multi: bool) -> list[str]:
+    lines = [f"{_ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
+    if (more := waiting_more(report)) is not None:
+        lines.append(more)
+    return lines or [NO_WAITING]
 
 
 def _breakdown_line(row: Breakdown) -> str:
@@ -313,8 +328,8 @@ def _context_line(report: Report) -> list[str]:
     ]
     if report.repos:
         parts.append("Repositories: " + ", ".join(safe(r, 100) for r in report.repos[:20]))
-    if report.previous_period is not None:
-        parts.append(f"Compared with: {report.previous_period.describe()}")
+    if (comparison := comparison_text(report)) is not None:
+        parts.append(comparison)
     return parts
 
 
@@ -374,6 +389,10 @@ def main_message(report: Report) -> MessagePayload:
                 [NO_THEMES],
             )
         )
+
+    blocks.append(
+        lines_section("waiting", f"*{waiting_heading(report)}*", _waiting_lines(report, multi))
+    )
 
     if report.recommendations:
         recs = [f"• {_linkify(r, multi)}" for r in report.recommendations[:MAIN_RECOMMENDATIONS]]

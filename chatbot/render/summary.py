@@ -5,14 +5,16 @@ One source for Markdown, Slack and (later) Discord.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypedDict
 
-from chatbot.core.report import Figures
+from chatbot.core.report import Figures, Report
 from chatbot.render.text import delta, hours
 
 NO_ACTIVITY = "No ticket was opened, closed or commented on in this period."
 NO_THEMES = "No common issues: no two tickets of this period share a topic."
 NO_RECOMMENDATIONS = "None: nothing in this period's tickets calls for action."
+NO_WAITING = "None: every new ticket still open has had a first reply from the team."
 
 
 class SummaryFigure(TypedDict):
@@ -22,10 +24,52 @@ class SummaryFigure(TypedDict):
     value: str
     previous: str | None
     change: str | None
+    against: str
 
 
-def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryFigure]:
-    """The six summary figures, in the words and numbers of the Markdown summary."""
+def span_text(start: date, end: date) -> str:
+    """Days as people write them: ``Dec 1–2``, ``Nov 30–Dec 2``, ``Dec 2``."""
+    first = f"{start:%b} {start.day}"
+    if start == end:
+        return first
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{first}–{end.day}"
+    return f"{first}–{end:%b} {end.day}"
+
+
+def _so_far(report: Report) -> date:
+    today = report.generated_at.astimezone(report.period.zone).date()
+    return min(max(today, report.period.start), report.period.end)
+
+
+def trend_name(report: Report) -> str:
+    """What the trend compares with: ``previous period``, or ``Nov 1–2`` for one in progress."""
+    before = report.previous_period
+    if report.previous_until is None or before is None:
+        return "previous period"
+    return span_text(before.start, before.end)
+
+
+def comparison_text(report: Report) -> str | None:
+    """The "Compared with" line; for a period in progress it says the spans compared."""
+    before = report.previous_period
+    if before is None:
+        return None
+    if report.previous_until is None:
+        return f"Compared with: {before.describe()}"
+    now = span_text(report.period.start, _so_far(report))
+    until = report.previous_until.astimezone(report.period.zone)
+    return (
+        f"Compared with: {now} vs {span_text(before.start, before.end)} — the period is in"
+        f" progress, so it is compared with the same elapsed time of the one before"
+        f" (up to {until:%Y-%m-%d %H:%M})"
+    )
+
+
+def summary_figures(
+    figures: Figures, previous: Figures | None, against: str = "previous period"
+) -> list[SummaryFigure]:
+    """The eight summary figures, in the words and numbers of the Markdown summary."""
     prev = previous
 
     def count(name: str, now: int, before: int | None) -> SummaryFigure:
@@ -34,6 +78,7 @@ def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryF
             "value": str(now),
             "previous": None if before is None else str(before),
             "change": None if before is None else delta(now, before),
+            "against": against,
         }
 
     def duration(name: str, now: float | None, before: float | None, note: str) -> SummaryFigure:
@@ -42,6 +87,7 @@ def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryF
             "value": hours(now) + note,
             "previous": None if prev is None else hours(before),
             "change": None,
+            "against": against,
         }
 
     return [
@@ -58,9 +104,32 @@ def summary_figures(figures: Figures, previous: Figures | None) -> list[SummaryF
             f" ({figures.answered} of {figures.received} new tickets answered)",
         ),
         duration(
+            "P90 first response",
+            figures.p90_first_response_hours,
+            prev.p90_first_response_hours if prev else None,
+            "",
+        ),
+        duration(
             "Median resolution",
             figures.median_resolution_hours,
             prev.median_resolution_hours if prev else None,
             "",
         ),
+        duration(
+            "P90 resolution",
+            figures.p90_resolution_hours,
+            prev.p90_resolution_hours if prev else None,
+            "",
+        ),
     ]
+
+
+def waiting_heading(report: Report) -> str:
+    """``Waiting for a first reply (12)``: the heading of the list, with its full count."""
+    return f"Waiting for a first reply ({report.waiting_total})"
+
+
+def waiting_more(report: Report) -> str | None:
+    """``… and N more`` when the list is capped, else None."""
+    more = report.waiting_total - len(report.waiting)
+    return f"… and {more} more (all in the JSON report)" if more > 0 else None
