@@ -166,3 +166,5 @@ class Report:
     opened_per_day: tuple[tuple[str, int, int], ...] = ()
     daily_links: tuple[DailyLink, ...] = ()
     source: str = "store"
+    #: Which analysis the themes and recommendations come from (model or offline), and why.
+    analysis_note: str | None = None

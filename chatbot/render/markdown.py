@@ -62,6 +62,8 @@ def render_markdown(report: Report) -> str:
         out.append(f"- Repositories: {', '.join(md_inline(r) for r in report.repos)}")
     if report.previous_period is not None:
         out.append(f"- Compared with: {report.previous_period.describe()}")
+    if report.analysis_note:
+        out.append(f"- Analysis: {md_inline(report.analysis_note)}")
     out += ["", "## Summary", *summary_lines(report.figures, report.previous), ""]
 
     shown = len(report.most_active)
