@@ -190,6 +190,25 @@ def test_repeated_requests_ask_the_model_once(store: SQLAlchemyTicketStore, tmp_
     assert all(r.recommendations == reports[0].recommendations for r in reports)
 
 
+def test_links_and_numbers_from_the_tickets_may_be_quoted(tmp_path: Path) -> None:
+    """A domain and a '#42' from a ticket's own title are in the data, so quoting them is fine."""
+    store = open_store(f"sqlite:///{tmp_path / 'titles.db'}")
+    store.save_tickets([
+        ticket(n, f"2025-04-2{n} 09:00", title="www.example.com - error #42 on load",
+               labels=("bug",))
+        for n in (1, 2, 3)
+    ])
+    try:
+        with FakeOpenAI("good") as fake:
+            service = service_for(store, fake, tmp_path)
+            report = service.build_report(week(service))
+    finally:
+        store.engine.dispose()
+    assert report.analysis_note is not None
+    assert report.analysis_note.startswith("Themes and recommendations by the model")
+    assert any("www.example.com" in r.text for r in report.recommendations)
+
+
 def test_a_bad_answer_is_not_cached(store: SQLAlchemyTicketStore) -> None:
     """After a rejected answer, the next request asks the model again."""
     with FakeOpenAI("invalid_json") as fake:

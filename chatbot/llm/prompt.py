@@ -50,6 +50,11 @@ class Prompt:
     key: str
 
     @property
+    def data(self) -> str:
+        """The quoted data sent: an answer may repeat what is in it, nothing else."""
+        return self.messages[-1]["content"]
+
+    @property
     def data_chars(self) -> int:
         """The size of the messages, in characters."""
         return sum(len(m["content"]) for m in self.messages)
@@ -93,7 +98,18 @@ def build_prompt(
     budget_tokens: int = 6000,
 ) -> Prompt:
     """The prompt for ``report``; ``text_of`` gives a cited ticket with its body and comments."""
-    budget = budget_tokens * CHARS_PER_TOKEN - len(SYSTEM)
+    themes: list[dict[str, Any]] = [
+        {"index": i, "title": theme.title, "summary": theme.summary,
+         "count": len(theme.tickets),
+         "tickets": [t.reference for t in theme.tickets[:MAX_TICKETS]]}
+        for i, theme in enumerate(report.themes)
+    ]
+    drafts: list[dict[str, Any]] = [
+        {"text": rec.text, "tickets": [t.reference for t in rec.tickets]}
+        for rec in report.recommendations
+    ]
+    # the themes and drafts count against the budget too, with every ref (an upper bound)
+    budget = budget_tokens * CHARS_PER_TOKEN - len(SYSTEM) - len(_dump([themes, drafts]))
     chosen: list[dict[str, Any]] = []
     allowed: dict[str, TicketRef] = {}
     used = 0
@@ -105,22 +121,12 @@ def build_prompt(
         chosen.append(item)
         allowed[ref.reference] = ref
         used += size
+    for entry in (*themes, *drafts):
+        entry["tickets"] = [r for r in entry["tickets"] if r in allowed]
     data = {
         "period": report.period.label or f"{report.period.start} to {report.period.end}",
-        "themes": [
-            {
-                "index": i,
-                "title": theme.title,
-                "summary": theme.summary,
-                "tickets": [t.reference for t in theme.tickets if t.reference in allowed],
-            }
-            for i, theme in enumerate(report.themes)
-        ],
-        "draft_recommendations": [
-            {"text": rec.text, "tickets": [r for r in refs if r in allowed]}
-            for rec in report.recommendations
-            if (refs := [t.reference for t in rec.tickets])
-        ],
+        "themes": themes,
+        "draft_recommendations": [d for d in drafts if d["tickets"]],
         "tickets": chosen,
     }
     user = f"<data>\n{_dump(data)}\n</data>"

@@ -50,15 +50,19 @@ def _normal(text: str) -> str:
 
 
 def _check_text(text: str, prompt: Prompt) -> None:
+    """Links and ``#numbers`` must be in the data sent (a ticket's URL, or its own text)."""
     urls = {ref.url for ref in prompt.allowed.values()}
     for url in _URL.findall(text):
-        if url.rstrip(".,;:!?'\"") not in urls:
+        url = url.rstrip(".,;:!?'\"")
+        if url not in urls and url not in prompt.data:
             raise Rejected("the model added a link that is not in the data")
     if _MENTION.search(text):
         raise Rejected("the model added a mention")
     numbers = {ref.number for ref in prompt.allowed.values()}
     for repo, number in _NUMBER.findall(text):
-        if (repo and f"{repo}#{number}" not in prompt.allowed) or int(number) not in numbers:
+        if repo and f"{repo}#{number}" not in prompt.allowed:
+            raise Rejected("the model named a ticket number that is not in the period")
+        if not repo and int(number) not in numbers and f"#{number}" not in prompt.data:
             raise Rejected("the model named a ticket number that is not in the period")
 
 
