@@ -36,6 +36,7 @@ from chatbot.store.deliveries import SQLAlchemyDeliveryLog
 if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's start quick
     from chatbot.delivery.slack import SlackBot, SlackConfig
     from chatbot.delivery.slack.poster import ThreadFiles
+    from chatbot.llm import ModelRefiner
     from chatbot.server import Component, Platform
     from chatbot.sources.github import GitHubConfig
 
@@ -60,7 +61,11 @@ def build_app(settings: Settings, *, demo: bool = True) -> App:
             if ensure_demo(store, utc_now(), settings.tz):
                 log.info("demo_loaded", tickets=store.count_tickets())
     service = ReportService(
-        store, tz=settings.tz, week_start=settings.week_start_index, top=settings.top_tickets
+        store,
+        tz=settings.tz,
+        week_start=settings.week_start_index,
+        top=settings.top_tickets,
+        refine=build_refiner(settings),
     )
     return App(
         settings=settings,
@@ -68,6 +73,20 @@ def build_app(settings: Settings, *, demo: bool = True) -> App:
         service=service,
         deliveries=SQLAlchemyDeliveryLog(store.engine),
     )
+
+
+def build_refiner(settings: Settings) -> ModelRefiner | None:
+    """The model's refine hook, or None without ``OPENAI_API_KEY`` (offline analysis only)."""
+    if settings.openai_api_key is None:
+        return None
+    from chatbot.llm import ModelClient, ModelConfig, ModelRefiner
+
+    config = ModelConfig(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key.get_secret_value(),
+        model=settings.openai_model,
+    )
+    return ModelRefiner(ModelClient(config))
 
 
 # -- platforms ------------------------------------------------------------------------------

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     discord_guild_id: int | None = Field(default=None, ge=1)
     discord_api_url: str = "https://discord.com/api/v10"
 
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+
     chatbot_config: Path = Path("chatbot.toml")
     scheduler_tick_seconds: float = Field(default=1.0, gt=0, le=60)
     delivery_lease_seconds: float = Field(default=30.0, ge=1)
@@ -95,6 +99,13 @@ class Settings(BaseSettings):
     @classmethod
     def _slack_url(cls, value: str) -> str:
         check_http_url(value, "https://slack.com/api/")
+        return value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _openai_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_http_url(value, "http://localhost:11434/v1")
         return value
 
     @field_validator("week_start")

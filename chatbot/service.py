@@ -13,9 +13,13 @@ from datetime import datetime
 from chatbot.analysis import build_report, compute_figures, score_ticket
 from chatbot.core.errors import TicketNotFound
 from chatbot.core.grammar import Calendar, parse_ticket
+from chatbot.core.models import Ticket
 from chatbot.core.periods import Period, utc_now
 from chatbot.core.ports import TicketStore
-from chatbot.core.report import Activity, DailyLink, Report
+from chatbot.core.report import Activity, DailyLink, Report, TicketRef
+
+#: Rewrites a built report (the model), given a way to read a cited ticket's full text.
+Refine = Callable[[Report, Callable[[TicketRef], Ticket | None]], Report]
 
 
 class ReportService:
@@ -29,12 +33,14 @@ class ReportService:
         week_start: int = 0,
         top: int = 5,
         clock: Callable[[], datetime] = utc_now,
+        refine: Refine | None = None,
     ) -> None:
         self.store = store
         self.tz = tz
         self.week_start = week_start
         self.top = top
         self.clock = clock
+        self.refine = refine
 
     def calendar(self) -> Calendar:
         """The team calendar at this moment, for the request grammar."""
@@ -54,7 +60,7 @@ class ReportService:
         previous = compute_figures(
             tickets, before, self.store.backlog(until or before.end_at), until=until
         )
-        return build_report(
+        report = build_report(
             period=period,
             tickets=tickets,
             backlog=backlog,
@@ -66,6 +72,12 @@ class ReportService:
             previous_period=before,
             previous_until=until,
         )
+        return report if self.refine is None else self.refine(report, self._full_text)
+
+    def _full_text(self, ref: TicketRef) -> Ticket | None:
+        """The cited ticket with its body (the period's read leaves bodies out)."""
+        found = self.store.find_tickets(ref.number, ref.repo)
+        return found[0] if found else None
 
     def explain(self, reference: str, period: Period) -> Activity:
         """The activity level of one ticket (``123`` or ``owner/name#123``) in ``period``."""

@@ -54,6 +54,10 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("root-only", "scheduling/runner.py", "import chatbot.store"),
         ("platforms-use-ports", "delivery/discord/messages.py", "import chatbot.store.tables"),
         ("layers", "service.py", "import chatbot.app"),
+        ("llm-alone", "llm/refine.py", "import chatbot.store"),
+        ("llm-alone", "llm/prompt.py", "import chatbot.render"),
+        ("openai-in-llm", "service.py", "import openai"),
+        ("root-only", "service.py", "import chatbot.llm"),
     ],
 )
 def test_a_broken_arrow_breaks_its_contract(

@@ -201,3 +201,5 @@ class Report:
     waiting: tuple[Waiting, ...] = ()
     waiting_total: int = 0
     previous_until: datetime | None = None
+    #: Which analysis the themes and recommendations come from (model or offline), and why.
+    analysis_note: str | None = None

@@ -69,6 +69,8 @@ def render_markdown(report: Report) -> str:
         out.append(f"- Repositories: {', '.join(md_inline(r) for r in report.repos)}")
     if (comparison := comparison_text(report)) is not None:
         out.append(f"- {comparison}")
+    if report.analysis_note:
+        out.append(f"- Analysis: {md_inline(report.analysis_note)}")
     summary = summary_lines(report.figures, report.previous, trend_name(report))
     out += ["", "## Summary", *summary, ""]
 
