@@ -23,7 +23,10 @@ from chatbot.core.periods import Period
 from chatbot.core.report import Report
 from chatbot.llm import ModelClient, ModelConfig, ModelRefiner
 from chatbot.llm.prompt import BODY_CHARS, build_prompt
+from chatbot.render import report_to_dict
+from chatbot.render.discord_embeds import render_discord_message
 from chatbot.render.markdown import render_markdown
+from chatbot.render.slack_blocks import render_slack_report
 from chatbot.service import ReportService
 from chatbot.store import SQLAlchemyTicketStore, open_store
 from tests.factories import USER, comment, ticket
@@ -138,6 +141,11 @@ def test_a_bad_answer_leaves_the_offline_report(
     assert "99999" not in markdown
     assert "evil.example" not in markdown
     assert f"- Analysis: Offline analysis: {reason}" in markdown
+    # every rendering says which analysis it shows, and why
+    note = f"Analysis: Offline analysis: {reason}"
+    assert report_to_dict(report)["analysis"] == f"Offline analysis: {reason}"
+    assert note in json.dumps(render_slack_report(report))
+    assert note in json.dumps(render_discord_message(report))
 
 
 def test_retries_are_bounded(store: SQLAlchemyTicketStore, tmp_path: Path) -> None:

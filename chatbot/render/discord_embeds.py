@@ -269,6 +269,8 @@ def summary_embed(report: Report, budget: int) -> Embed:
         meta.append(f"Repositories: {shown}" + (f" and {more} more" if more > 0 else ""))
     if (comparison := comparison_text(report)) is not None:
         meta.append(comparison)
+    if report.analysis_note:
+        meta.append("Analysis: " + safe(report.analysis_note, 200))
     embed["description"] = fit_lines("", meta, max(min(left, MAX_DESCRIPTION), 1))
     embed["fields"] = fields[:MAX_FIELDS]
     embed["footer"] = {"text": footer}

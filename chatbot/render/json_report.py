@@ -64,6 +64,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "same_elapsed_time": report.previous_until is not None,
         },
         "repos": list(report.repos),
+        "analysis": report.analysis_note,
         "summary": _figures(report.figures),
         "previous_summary": _figures(report.previous),
         "most_active_tickets": [

@@ -330,6 +330,8 @@ def _context_line(report: Report) -> list[str]:
         parts.append("Repositories: " + ", ".join(safe(r, 100) for r in report.repos[:20]))
     if (comparison := comparison_text(report)) is not None:
         parts.append(comparison)
+    if report.analysis_note:
+        parts.append("Analysis: " + safe(report.analysis_note, 200))
     return parts
 
 
