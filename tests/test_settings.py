@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.config import load_settings
+from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError
 from tests.cli_runner import run_cli
 
@@ -207,3 +207,18 @@ def test_database_driver_that_is_not_installed_is_named() -> None:
         load_settings(None, database_url=f"postgresql+pg8000://u:{SECRET}@h/db")
     assert "DATABASE_URL: driver 'pg8000' is not installed" in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+def test_env_example_lists_every_setting_with_a_comment() -> None:
+    """`.env.example` mirrors Settings: each variable once, under a comment saying what it is."""
+    lines = (Path(__file__).resolve().parents[1] / ".env.example").read_text().splitlines()
+    names = [line.split("=", 1)[0].lstrip("# ") for line in lines if "=" in line.split(" ")[0]]
+    for field in Settings.model_fields:
+        variable = field.upper()
+        assert names.count(variable) == 1, variable
+        index = next(
+            i for i, line in enumerate(lines) if line.lstrip("# ").startswith(variable + "=")
+        )
+        while index > 0 and "=" in lines[index - 1] and not lines[index - 1].startswith("# "):
+            index -= 1  # a comment may cover a group of variables (LOG_LEVEL and LOG_FORMAT)
+        assert lines[index - 1].startswith("#"), f"{variable} has no comment above it"
