@@ -2,11 +2,13 @@
 
 The layer above ``core`` and ``analysis``: every front end (CLI, Slack, the scheduler) calls
 the service; it reads the store through the :class:`~chatbot.core.ports.TicketStore` port
-and hands the tickets to the pure analysis functions. ``core`` knows neither.
+and hands the tickets to the pure analysis functions. ``core`` knows neither. Chat
+platforms share builds of the same period through :class:`SharedBuilds`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -88,3 +90,43 @@ class ReportService:
         if len(found) > 1:
             raise TicketNotFound(reference, [t.reference for t in found])
         return score_ticket(found[0], period, self.clock())
+
+
+class SharedBuilds:
+    """Reports built off the loop, one at a time; requests for a period being built share it.
+
+    One blocking build at a time keeps the event loop holding the GIL often enough to defer
+    new interactions at once; 50 people asking for last week while it is being built get
+    that one report.
+    """
+
+    def __init__(self, service: ReportService, at_once: int = 1) -> None:
+        self.service = service
+        self.at_once = at_once
+        self._running: dict[Period, asyncio.Future[Report]] = {}
+        self._slot: asyncio.Semaphore | None = None  # made inside the running loop
+
+    async def build(self, period: Period) -> Report:
+        """The report of ``period``; joins a build of the same period already under way."""
+        running = self._running.get(period)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Report] = asyncio.get_running_loop().create_future()
+        self._running[period] = future
+        if self._slot is None:
+            self._slot = asyncio.Semaphore(self.at_once)
+        try:
+            async with self._slot:
+                report = await asyncio.to_thread(self.service.build_report, period)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # mark it retrieved: joiners re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(report)
+            return report
+        finally:
+            del self._running[period]

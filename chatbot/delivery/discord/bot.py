@@ -47,7 +47,7 @@ from chatbot.delivery.discord.messages import (
 )
 from chatbot.delivery.discord.poster import DiscordReportPoster
 from chatbot.render.discord_embeds import DiscordMessage, render_discord_message
-from chatbot.service import ReportService
+from chatbot.service import ReportService, SharedBuilds
 
 log = structlog.get_logger(__name__)
 
@@ -96,45 +96,6 @@ class DiscordDeps:
     def for_service(cls, service: ReportService) -> DiscordDeps:
         """Deps over a :class:`ReportService` (see :class:`SharedBuilds`)."""
         return cls(calendar=service.calendar, build_report=SharedBuilds(service).build)
-
-
-class SharedBuilds:
-    """Reports built off the loop, one at a time; requests for a period being built share it.
-
-    One blocking build at a time keeps the event loop holding the GIL often enough to defer
-    new interactions at once; 50 people asking for last week while it is being built get
-    that one report.
-    """
-
-    def __init__(self, service: ReportService) -> None:
-        self.service = service
-        self._running: dict[Period, asyncio.Future[Report]] = {}
-        self._slot: asyncio.Semaphore | None = None
-
-    async def build(self, period: Period) -> Report:
-        """The report of ``period``; joins a build of the same period already under way."""
-        running = self._running.get(period)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[Report] = asyncio.get_running_loop().create_future()
-        self._running[period] = future
-        if self._slot is None:
-            self._slot = asyncio.Semaphore(1)
-        try:
-            async with self._slot:
-                report = await asyncio.to_thread(self.service.build_report, period)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # mark it retrieved: joiners re-raise it, nobody else must
-            raise
-        else:
-            future.set_result(report)
-            return report
-        finally:
-            del self._running[period]
 
 
 def _embeds(message: DiscordMessage) -> list[discord.Embed]:
