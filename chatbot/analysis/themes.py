@@ -117,5 +117,10 @@ def _theme(key: str, group: Sequence[Ticket], period: Period) -> Theme:
         how = f"mention '{name}' in their title"
     summary = f"{n} tickets {how}: {new} opened in this period, {still_open} still open."
     return Theme(
-        title=title, summary=summary, tickets=tuple(ticket_ref(t) for t in group[:MAX_CITED])
+        title=title,
+        summary=summary,
+        tickets=tuple(ticket_ref(t) for t in group[:MAX_CITED]),
+        count=n,
+        opened=new,
+        still_open=still_open,
     )

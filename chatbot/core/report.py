@@ -153,11 +153,28 @@ class Breakdown:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Theme:
-    """A common issue: tickets that share a topic."""
+    """A common issue: tickets that share a topic.
+
+    ``tickets`` are the cited ones, most active first (at most a few); ``count`` is every
+    ticket of the period in the theme, ``opened`` those received in the period and
+    ``still_open`` those open at its end. ``previous`` counts the previous period's tickets
+    that fall in the same theme (None when unknown); ``terms`` are its distinctive words.
+    ``other`` marks the catch-all group of tickets that share no theme.
+    """
 
     title: str
     summary: str
     tickets: tuple[TicketRef, ...]
+    count: int = 0
+    opened: int = 0
+    still_open: int = 0
+    previous: int | None = None
+    terms: tuple[str, ...] = ()
+    other: bool = False
+
+    def __post_init__(self) -> None:
+        if self.count < len(self.tickets):
+            object.__setattr__(self, "count", len(self.tickets))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from chatbot.core.errors import SupportReportError
 from chatbot.core.models import Ticket
-from chatbot.core.report import Recommendation, Report, Theme, TicketRef
+from chatbot.core.report import Recommendation, Report, TicketRef
 from chatbot.llm.client import ModelClient, ModelError
 from chatbot.llm.prompt import Prompt, build_prompt
 from chatbot.llm.schema import Answer
@@ -80,9 +80,8 @@ def apply_answer(report: Report, prompt: Prompt, raw: str) -> Report:
         seen_index.add(item.index)
         _check_text(item.title, prompt)
         _check_text(item.summary, prompt)
-        themes[item.index] = Theme(
-            title=item.title.strip(), summary=item.summary.strip(),
-            tickets=themes[item.index].tickets,
+        themes[item.index] = replace(
+            themes[item.index], title=item.title.strip(), summary=item.summary.strip()
         )
     recommendations: list[Recommendation] = []
     cited_sets: set[frozenset[str]] = set()
