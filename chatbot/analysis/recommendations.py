@@ -1,42 +1,364 @@
 """Offline recommendations: a few specific actions, each citing the tickets it is about.
 
-Each rule fires only when the period's data supports it, so a quiet week gets no advice
-at all rather than a list of generic bullets. At most :data:`MAX_RECOMMENDATIONS`, in the
-order below (most urgent first):
+Each rule fires only when the period's data supports it, so a quiet week gets no advice at
+all rather than a list of generic bullets. The rules (``as of`` is the period's end, or now
+for a period in progress):
 
-1. unanswered: tickets received in the period, still open, with no team reply for a day;
-2. hot: the most active open ticket, when several people discussed it in the period;
-3. waiting on the reporter: open tickets where the team spoke last, over a week ago;
-4. themes: common issues with three or more tickets, two or more of them open;
-5. backlog growth: more tickets received than resolved and the backlog grew;
-6. slow resolution: a ticket resolved in the period that took far longer than the median.
+- unanswered: the report's "Waiting for a first reply" list
+  (:func:`~chatbot.analysis.metrics.waiting_for_reply`, so its count is the report's
+  ``waiting_total``), when its oldest ticket has waited a day or more;
+- hot: the most discussed ticket open as of the end, when 3 or more people wrote 3 or more
+  comments on it in the period;
+- stalled: open tickets where the team spoke last, a week or more before the end;
+- theme: a theme (not "Other") that grew against the previous period: 3 or more tickets
+  more than ``Theme.previous`` and at least half as many again; its counts are the theme's;
+- reopened: tickets open at the end whose GitHub ``state_reason`` is ``reopened`` (the store
+  keeps only the current reason, not when it was reopened);
+- spike: the label or form-field value of the period's breakdown whose new tickets grew
+  most against the previous period (same elapsed span for a period in progress): 3 or more
+  more, and at least twice what the previous count scaled by the overall growth would give;
+- slow: a resolution tail, when the period's p90 resolution is 4 times the median or more
+  and a week or more; it cites the slowest of the tickets at or above the p90;
+- backlog: more received than resolved and the backlog grew; it cites the new tickets still
+  open that are not already in the waiting list, oldest first.
+
+Every count in a sentence is the count of the report section it refers to (summary,
+waiting list, theme, breakdown row). The candidates are then ranked by their worth and
+de-duplicated by :func:`chatbot.analysis.worth.select` (see there for the score), so at most
+seven remain, best first, and no two cite the same tickets for the same kind of reason.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from chatbot.analysis.metrics import first_response, received
+from chatbot.analysis.metrics import breakdown, received, waiting_for_reply
 from chatbot.analysis.scoring import ticket_ref
+from chatbot.analysis.worth import Candidate, select, worth
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import Activity, Figures, Recommendation, Theme, TicketRef
+from chatbot.core.report import Activity, Breakdown, Figures, Recommendation, Theme, TicketRef
 
-MAX_RECOMMENDATIONS = 7
-MAX_CITED = 5
 DAY = 86_400.0
+HOUR = 3_600.0
+#: Longest ticket title, label or field value quoted in a sentence (the rest is cut).
+MAX_QUOTE = 60
 
 
-def _cite(refs: Sequence[TicketRef]) -> str:
-    shown = ", ".join(f"#{r.number}" for r in refs[:MAX_CITED])
-    more = len(refs) - MAX_CITED
+def _cite(refs: Sequence[TicketRef], more: int) -> str:
+    shown = ", ".join(f"#{r.number}" for r in refs)
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _days(seconds: float) -> str:
-    days = seconds / DAY
-    return f"{days:.0f} day" + ("" if round(days) == 1 else "s")
+def _quote(text: str) -> str:
+    """Untrusted text (a title, a label) on one line and short enough for a sentence."""
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_QUOTE else line[: MAX_QUOTE - 1].rstrip() + "…"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _span(hours: float) -> str:
+    """``45 min``, ``5.2 h``, ``3.1 days``: as the report's tables show durations.
+
+    The same format as ``chatbot.render.text.hours`` (analysis does not import renderers),
+    so "the oldest waiting 2.5 days" reads exactly as the waiting list does.
+    """
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def _unanswered(waiting: Sequence[tuple[Ticket, float]]) -> list[Candidate]:
+    if not waiting or waiting[0][1] < 24:
+        return []
+    total, oldest = len(waiting), waiting[0][1]
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        return (
+            f"Answer {_cite(refs, more)}: {_plural(total, 'new ticket')} still without a first"
+            f" reply from the team (the oldest waiting {_span(oldest)})."
+        )
+
+    pool = tuple(ticket_ref(t) for t, _ in waiting)
+    return [
+        Candidate(
+            rule="unanswered",
+            reason="act",
+            score=worth("unanswered", total, oldest / 24),
+            pool=pool,
+            text=text,
+        )
+    ]
+
+
+def _hot(
+    ranked: Sequence[Activity], by_key: dict[tuple[str, int], Ticket], as_of: datetime
+) -> list[Candidate]:
+    discussed = [
+        a
+        for a in ranked
+        if a.participants >= 3
+        and a.comments >= 3
+        and (t := by_key.get((a.ticket.repo, a.ticket.number))) is not None
+        and t.is_open_at(as_of)
+    ]
+    if not discussed:
+        return []
+    hot = max(discussed, key=lambda a: (a.comments, a.participants))  # ties: most active
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        return (
+            f"Prioritise #{hot.ticket.number} ({_quote(hot.ticket.title)}): {hot.comments}"
+            f" comments from {hot.participants} people in this period, and still open."
+        )
+
+    return [
+        Candidate(
+            rule="hot",
+            reason="act",
+            score=worth("hot", hot.participants),
+            pool=(hot.ticket,),
+            text=text,
+        )
+    ]
+
+
+def _stalled(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
+    stalled: list[tuple[float, Ticket]] = []
+    for ticket in tickets:
+        before = [c for c in ticket.comments if c.created_at < as_of]
+        if not ticket.is_open_at(as_of) or not before:
+            continue
+        last = max(before, key=lambda c: c.created_at)
+        idle = (as_of - last.created_at).total_seconds()
+        if last.author.is_team and idle >= 7 * DAY:
+            stalled.append((idle, ticket))
+    if not stalled:
+        return []
+    stalled.sort(key=lambda pair: (-pair[0], pair[1].key))
+    least = stalled[-1][0]
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        return (
+            f"Follow up on or close {_cite(refs, more)}: the team replied last and the reporter"
+            f" has not answered for {_span(least / HOUR)} or more."
+        )
+
+    return [
+        Candidate(
+            rule="stalled",
+            reason="act",
+            score=worth("stalled", len(stalled), least / DAY),
+            pool=tuple(ticket_ref(t) for _, t in stalled),
+            text=text,
+        )
+    ]
+
+
+def _grown(themes: Sequence[Theme]) -> list[Candidate]:
+    found = []
+    for theme in themes:
+        before = theme.previous
+        if theme.other or before is None or not theme.tickets:
+            continue
+        growth = theme.count - before
+        if growth < 3 or 2 * theme.count < 3 * before:
+            continue
+
+        def text(refs: Sequence[TicketRef], more: int, theme: Theme = theme) -> str:
+            return (
+                f"Look for one cause behind {_quote(theme.title)}: {theme.count} tickets in this"
+                f" period against {theme.previous} in the previous one, {theme.still_open} still"
+                f" open ({_cite(refs, more)})."
+            )
+
+        found.append(
+            Candidate(
+                rule="theme",
+                reason="cause",
+                score=worth("theme", growth),
+                pool=theme.tickets,
+                text=text,
+            )
+        )
+    return found
+
+
+def _reopened(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
+    again = sorted(
+        (
+            t
+            for t in tickets
+            if t.state == "open"
+            and (t.state_reason or "").lower() == "reopened"
+            and t.is_open_at(as_of)
+        ),
+        key=lambda t: (t.created_at, t.key),
+    )
+    if not again:
+        return []
+    count = len(again)
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        if count == 1:
+            return (
+                f"Find out why #{again[0].number} ({_quote(again[0].title)}) was reopened: it was"
+                " closed, and it is open again."
+            )
+        return (
+            f"Find out why {count} tickets were reopened ({_cite(refs, more)}): each was closed,"
+            " and each is open again."
+        )
+
+    return [
+        Candidate(
+            rule="reopened",
+            reason="act",
+            score=worth("reopened", count),
+            pool=tuple(ticket_ref(t) for t in again),
+            text=text,
+        )
+    ]
+
+
+def _spike(
+    tickets: Sequence[Ticket],
+    period: Period,
+    history: Sequence[Ticket],
+    before: Period,
+    until: datetime | None,
+    order: dict[tuple[str, int], int],
+) -> list[Candidate]:
+    cutoff = before.end_at if until is None else min(until, before.end_at)
+    earlier = [t for t in history if before.contains(t.created_at) and t.created_at < cutoff]
+    now_total = len(received(tickets, period))
+    if not earlier or now_total == 0:
+        return []
+    then: Counter[tuple[str, str]] = Counter(
+        {(b.dimension, b.value): b.received for b in breakdown(earlier, before)}
+    )
+    scale = max(now_total / len(earlier), 1.0)
+    rows = [
+        b
+        for b in breakdown(tickets, period)
+        if b.received - then[(b.dimension, b.value)] >= 3
+        and b.received >= 2 * scale * then[(b.dimension, b.value)]
+    ]
+    if not rows:
+        return []
+    row = max(rows, key=lambda b: (b.received - then[(b.dimension, b.value)], b.dimension, b.value))
+    previous = then[(row.dimension, row.value)]
+    new = [t for t in received(tickets, period) if _has(t, row)]
+    new.sort(key=lambda t: (order.get(t.key, len(order)), t.key))
+    what = (
+        f"the label '{_quote(row.value)}'"
+        if row.dimension == "label"
+        else f"'{_quote(row.value)}' as {_quote(row.dimension)}"
+    )
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        return (
+            f"Find out why new tickets with {what} jumped from {previous} in the previous period"
+            f" to {row.received} in this one ({_cite(refs, more)})."
+        )
+
+    return [
+        Candidate(
+            rule="spike",
+            reason="cause",
+            score=worth("spike", row.received - previous),
+            pool=tuple(ticket_ref(t) for t in new),
+            text=text,
+        )
+    ]
+
+
+def _has(ticket: Ticket, row: Breakdown) -> bool:
+    if row.dimension == "label":
+        return row.value in ticket.labels
+    return (row.dimension, row.value) in ticket.form_fields
+
+
+def _slow(tickets: Sequence[Ticket], period: Period, figures: Figures) -> list[Candidate]:
+    median, p90 = figures.median_resolution_hours, figures.p90_resolution_hours
+    if median is None or p90 is None or figures.resolved < 3:
+        return []
+    if p90 < 4 * median or p90 < 7 * 24:
+        return []
+    tail = sorted(
+        (
+            ((t.closed_at - t.created_at).total_seconds() / HOUR, t)
+            for t in tickets
+            if t.closed_at is not None and period.contains(t.closed_at)
+        ),
+        key=lambda pair: (-pair[0], pair[1].key),
+    )
+    tail = [(hours, t) for hours, t in tail if hours >= p90]
+    count = len(tail)
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        return (
+            f"Review what slowed {_cite(refs, more)}: the slowest {count} of the"
+            f" {figures.resolved} tickets resolved took {_span(p90)} or more (the p90), against"
+            f" a median of {_span(median)}."
+        )
+
+    return [
+        Candidate(
+            rule="slow",
+            reason="cause",
+            score=worth("slow", count, p90 / 24),
+            pool=tuple(ticket_ref(t) for _, t in tail),
+            text=text,
+        )
+    ]
+
+
+def _backlog(
+    tickets: Sequence[Ticket],
+    period: Period,
+    as_of: datetime,
+    figures: Figures,
+    previous: Figures | None,
+    waiting: Sequence[tuple[Ticket, float]],
+) -> list[Candidate]:
+    if previous is None or figures.received <= figures.resolved:
+        return []
+    if figures.backlog <= previous.backlog:
+        return []
+    answering = {t.key for t, _ in waiting}
+    pending = sorted(
+        (t for t in received(tickets, period) if t.is_open_at(as_of) and t.key not in answering),
+        key=lambda t: (t.created_at, t.key),
+    )
+    if not pending:
+        return []
+    beyond = " beyond those waiting for a first reply" if answering else ""
+
+    def text(refs: Sequence[TicketRef], more: int) -> str:
+        return (
+            f"The backlog grew from {previous.backlog} to {figures.backlog}"
+            f" ({figures.received} received, {figures.resolved} resolved): triage the new"
+            f" tickets still open{beyond}, oldest first: {_cite(refs, more)}."
+        )
+
+    growth = figures.backlog - previous.backlog
+    return [
+        Candidate(
+            rule="backlog",
+            reason="act",
+            score=worth("backlog", growth),
+            pool=tuple(ticket_ref(t) for t in pending),
+            text=text,
+        )
+    ]
 
 
 def recommend(
@@ -47,128 +369,31 @@ def recommend(
     previous: Figures | None,
     ranked: Sequence[Activity],
     themes: Sequence[Theme],
+    *,
+    history: Sequence[Ticket] = (),
+    previous_period: Period | None = None,
+    previous_until: datetime | None = None,
 ) -> list[Recommendation]:
-    """The recommendations the period's data supports, most urgent first."""
+    """The recommendations the period's data supports, the most worth first.
+
+    ``tickets`` are the period's; ``history`` may add the previous period's (the label and
+    field spike needs them), with ``previous_period`` and ``previous_until`` as compared in
+    the summary.
+    """
     as_of = min(period.end_at, now)
-    found: list[Recommendation] = []
-
-    waiting = sorted(
-        (
-            t
-            for t in received(tickets, period)
-            if t.is_open_at(as_of)
-            and first_response(t) is None
-            and (as_of - t.created_at).total_seconds() >= DAY
-        ),
-        key=lambda t: t.created_at,
-    )
-    if waiting:
-        refs = [ticket_ref(t) for t in waiting]
-        oldest = (as_of - waiting[0].created_at).total_seconds()
-        found.append(
-            Recommendation(
-                text=(
-                    f"Answer {_cite(refs)}: {len(refs)} new ticket"
-                    f"{'s' if len(refs) > 1 else ''} still without a first reply from the team"
-                    f" (the oldest waiting {_days(oldest)})."
-                ),
-                tickets=tuple(refs[:MAX_CITED]),
-            )
-        )
-
     by_key = {t.key: t for t in tickets}
-    hot = next(
-        (a for a in ranked if a.ticket.state == "open" and a.participants >= 3 and a.comments >= 3),
-        None,
-    )
-    if hot is not None:
-        found.append(
-            Recommendation(
-                text=(
-                    f"Prioritise #{hot.ticket.number} ({hot.ticket.title}): {hot.comments} comments"
-                    f" from {hot.participants} people in this period, and still open."
-                ),
-                tickets=(hot.ticket,),
-            )
-        )
-
-    stalled = []
-    for ticket in tickets:
-        if not ticket.is_open_at(as_of) or not ticket.comments:
-            continue
-        last = max(ticket.comments, key=lambda c: c.created_at)
-        idle = (as_of - last.created_at).total_seconds()
-        if last.author.is_team and idle >= 7 * DAY:
-            stalled.append((idle, ticket))
-    if stalled:
-        stalled.sort(key=lambda pair: -pair[0])
-        refs = [ticket_ref(t) for _, t in stalled]
-        found.append(
-            Recommendation(
-                text=(
-                    f"Follow up on or close {_cite(refs)}: the team replied last and the reporter"
-                    f" has not answered for {_days(stalled[-1][0])} or more."
-                ),
-                tickets=tuple(refs[:MAX_CITED]),
-            )
-        )
-
-    for theme in themes:
-        open_refs = [
-            r
-            for r in theme.tickets
-            if by_key.get((r.repo, r.number)) is not None
-            and by_key[(r.repo, r.number)].is_open_at(as_of)
-        ]
-        if len(theme.tickets) >= 3 and len(open_refs) >= 2:
-            found.append(
-                Recommendation(
-                    text=(
-                        f"Look for one cause behind {theme.title}: {len(theme.tickets)} tickets"
-                        f" ({_cite(list(theme.tickets))}), {len(open_refs)} still open."
-                    ),
-                    tickets=theme.tickets[:MAX_CITED],
-                )
-            )
-
-    if (
-        previous is not None
-        and figures.received > figures.resolved
-        and figures.backlog > previous.backlog
-    ):
-        pending = sorted(
-            (t for t in received(tickets, period) if t.is_open_at(period.end_at)),
-            key=lambda t: t.created_at,
-        )
-        if pending:
-            refs = [ticket_ref(t) for t in pending]
-            found.append(
-                Recommendation(
-                    text=(
-                        f"The backlog grew from {previous.backlog} to {figures.backlog}"
-                        f" ({figures.received} received, {figures.resolved} resolved): triage the"
-                        f" new tickets still open, oldest first: {_cite(refs)}."
-                    ),
-                    tickets=tuple(refs[:MAX_CITED]),
-                )
-            )
-
-    median = figures.median_resolution_hours
-    durations = [
-        ((t.closed_at - t.created_at).total_seconds(), t)
-        for t in tickets
-        if t.closed_at is not None and period.contains(t.closed_at)
+    order = {(a.ticket.repo, a.ticket.number): i for i, a in enumerate(ranked)}
+    waiting = waiting_for_reply(tickets, period, now)
+    candidates = [
+        *_unanswered(waiting),
+        *_hot(ranked, by_key, as_of),
+        *_stalled(tickets, as_of),
+        *_grown(themes),
+        *_reopened(tickets, as_of),
+        *_slow(tickets, period, figures),
+        *_backlog(tickets, period, as_of, figures, previous, waiting),
     ]
-    if median is not None and len(durations) >= 3:
-        took, slow = max(durations, key=lambda pair: (pair[0], -pair[1].number))
-        if took / 3600 >= 4 * median and took >= 7 * DAY:
-            found.append(
-                Recommendation(
-                    text=(
-                        f"Review what slowed #{slow.number} ({slow.title}): it took {_days(took)}"
-                        f" to resolve, against a median of {_days(median * 3600)}."
-                    ),
-                    tickets=(ticket_ref(slow),),
-                )
-            )
-    return found[:MAX_RECOMMENDATIONS]
+    if previous is not None:
+        before = previous_period or period.previous()
+        candidates += _spike(tickets, period, history, before, previous_until, order)
+    return select(candidates)

@@ -71,6 +71,7 @@ def build_report(
     previous_until: datetime | None = None,
 ) -> Report:
     """The full report of ``period``; pure: the same inputs give the same report."""
+    history = tickets  # both periods' tickets: the spike rule compares with the one before
     tickets = [t for t in tickets if last_activity(t, period) is not None]
     figures = compute_figures(tickets, period, backlog)
     ranked = rank(score_ticket(t, period, now) for t in tickets)
@@ -88,7 +89,20 @@ def build_report(
         active_total=len(ranked),
         breakdown=tuple(breakdown(tickets, period)),
         themes=tuple(themes),
-        recommendations=tuple(recommend(tickets, period, now, figures, previous, ranked, themes)),
+        recommendations=tuple(
+            recommend(
+                tickets,
+                period,
+                now,
+                figures,
+                previous,
+                ranked,
+                themes,
+                history=history,
+                previous_period=previous_period,
+                previous_until=previous_until,
+            )
+        ),
         opened_per_day=tuple(per_day(tickets, period)),
         daily_links=tuple(daily_links),
         source=source,

@@ -1,0 +1,110 @@
+"""What a recommendation is worth, and which ones to keep: ranked by worth, never by rule.
+
+Every rule of :mod:`chatbot.analysis.recommendations` proposes a :class:`Candidate` with a
+worth anyone can check::
+
+    worth = urgency × affected × log2(2 + days)
+
+- ``urgency`` is the rule's weight (:data:`URGENCY`): a ticket nobody has answered matters
+  more than one waiting on its reporter;
+- ``affected`` counts what the recommendation is about: tickets (or, for the most discussed
+  ticket, the people in its discussion), or how far a count grew;
+- ``days`` is how long the oldest of them has waited, or how long the slow ones took (0 when
+  time is not what the rule is about), so a wait of 2 days doubles the worth, 6 days triples it.
+
+:func:`select` keeps the candidates best first (ties: rule name, then first cited ticket),
+and drops repetition: a candidate does not cite again a ticket that a better one cited for
+the same kind of reason (:attr:`Candidate.reason`); if more than half of the tickets it is
+about were already cited that way, or it would cite exactly the tickets of a better one,
+it is dropped. At most :data:`MAX_RECOMMENDATIONS` remain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from chatbot.core.report import Recommendation, TicketRef
+
+MAX_RECOMMENDATIONS = 7
+MAX_CITED = 5
+
+#: How much one affected ticket of each rule is worth before the time factor.
+URGENCY: dict[str, float] = {
+    "unanswered": 3.0,
+    "reopened": 2.5,
+    "hot": 2.0,
+    "theme": 2.0,
+    "spike": 1.5,
+    "stalled": 1.0,
+    "slow": 1.0,
+    "backlog": 1.0,
+}
+
+#: ``act``: do something about these tickets; ``cause``: look for what these tickets share.
+Reason = Literal["act", "cause"]
+
+#: Builds the sentence from the tickets it cites and how many more it is about.
+Text = Callable[[Sequence[TicketRef], int], str]
+
+
+def worth(rule: str, affected: float, days: float = 0.0) -> float:
+    """``urgency × affected × log2(2 + days)`` (see the module docstring)."""
+    return URGENCY[rule] * affected * math.log2(2 + max(days, 0.0))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Candidate:
+    """A recommendation a rule would make, before ranking and de-duplication.
+
+    ``pool`` is every ticket it is about, in the order it would cite them; it cites the
+    first :data:`MAX_CITED` of those not already cited for the same ``reason``.
+    """
+
+    rule: str
+    reason: Reason
+    score: float
+    pool: tuple[TicketRef, ...]
+    text: Text
+
+    def __post_init__(self) -> None:
+        if self.rule not in URGENCY:
+            raise ValueError(f"unknown rule {self.rule!r}")
+
+
+def _key(ref: TicketRef) -> tuple[str, int]:
+    return (ref.repo, ref.number)
+
+
+def select(
+    candidates: Sequence[Candidate], limit: int = MAX_RECOMMENDATIONS
+) -> list[Recommendation]:
+    """The best ``limit`` candidates as recommendations, best first, without repetition."""
+    ordered = sorted(
+        (c for c in candidates if c.pool and c.score > 0),
+        key=lambda c: (-c.score, c.rule, c.pool[0].repo, c.pool[0].number),
+    )
+    cited: dict[Reason, set[tuple[str, int]]] = {"act": set(), "cause": set()}
+    cited_sets: set[frozenset[tuple[str, int]]] = set()
+    chosen: list[Recommendation] = []
+    for candidate in ordered:
+        if len(chosen) >= limit:
+            break
+        seen = cited[candidate.reason]
+        fresh = [r for r in candidate.pool if _key(r) not in seen]
+        if not fresh or len(fresh) * 2 < len(candidate.pool):
+            continue  # mostly said already, for the same kind of reason
+        shown = fresh[:MAX_CITED]
+        keys = frozenset(map(_key, shown))
+        if keys in cited_sets:
+            continue
+        cited_sets.add(keys)
+        seen.update(keys)
+        chosen.append(
+            Recommendation(
+                text=candidate.text(shown, len(fresh) - len(shown)), tickets=tuple(shown)
+            )
+        )
+    return chosen
