@@ -9,7 +9,9 @@ for a period in progress):
   ``waiting_total``), when its oldest ticket has waited a day or more;
 - hot: the most discussed ticket open as of the end, when 3 or more people wrote 3 or more
   comments on it in the period;
-- stalled: open tickets where the team spoke last, a week or more before the end;
+- stalled: open tickets where the team spoke last, a week or more before the end; it looks
+  at the previous period's tickets too (``history``), since in a week's own tickets nobody
+  can have been silent for a week;
 - theme: a theme (not "Other") that grew against the previous period: 3 or more tickets
   more than ``Theme.previous`` and at least half as many again; its counts are the theme's;
 - reopened: tickets open at the end whose GitHub ``state_reason`` is ``reopened`` (the store
@@ -90,7 +92,7 @@ def _unanswered(waiting: Sequence[tuple[Ticket, float]]) -> list[Candidate]:
     return [
         Candidate(
             rule="unanswered",
-            reason="act",
+            reason="attention",
             score=worth("unanswered", total, oldest / 24),
             pool=pool,
             text=text,
@@ -122,7 +124,7 @@ def _hot(
     return [
         Candidate(
             rule="hot",
-            reason="act",
+            reason="attention",
             score=worth("hot", hot.participants),
             pool=(hot.ticket,),
             text=text,
@@ -154,7 +156,7 @@ def _stalled(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
     return [
         Candidate(
             rule="stalled",
-            reason="act",
+            reason="follow-up",
             score=worth("stalled", len(stalled), least / DAY),
             pool=tuple(ticket_ref(t) for _, t in stalled),
             text=text,
@@ -220,7 +222,7 @@ def _reopened(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
     return [
         Candidate(
             rule="reopened",
-            reason="act",
+            reason="attention",
             score=worth("reopened", count),
             pool=tuple(ticket_ref(t) for t in again),
             text=text,
@@ -353,7 +355,7 @@ def _backlog(
     return [
         Candidate(
             rule="backlog",
-            reason="act",
+            reason="attention",
             score=worth("backlog", growth),
             pool=tuple(ticket_ref(t) for t in pending),
             text=text,
@@ -376,9 +378,9 @@ def recommend(
 ) -> list[Recommendation]:
     """The recommendations the period's data supports, the most worth first.
 
-    ``tickets`` are the period's; ``history`` may add the previous period's (the label and
-    field spike needs them), with ``previous_period`` and ``previous_until`` as compared in
-    the summary.
+    ``tickets`` are the period's; ``history`` may add the previous period's (the spike and
+    the stalled rules read them), with ``previous_period`` and ``previous_until`` as the
+    summary compares them.
     """
     as_of = min(period.end_at, now)
     by_key = {t.key: t for t in tickets}
@@ -387,7 +389,7 @@ def recommend(
     candidates = [
         *_unanswered(waiting),
         *_hot(ranked, by_key, as_of),
-        *_stalled(tickets, as_of),
+        *_stalled(list({t.key: t for t in [*history, *tickets]}.values()), as_of),
         *_grown(themes),
         *_reopened(tickets, as_of),
         *_slow(tickets, period, figures),

@@ -71,7 +71,7 @@ def build_report(
     previous_until: datetime | None = None,
 ) -> Report:
     """The full report of ``period``; pure: the same inputs give the same report."""
-    history = tickets  # both periods' tickets: the spike rule compares with the one before
+    history = tickets  # both periods' tickets: some recommendations look at the one before
     tickets = [t for t in tickets if last_activity(t, period) is not None]
     figures = compute_figures(tickets, period, backlog)
     ranked = rank(score_ticket(t, period, now) for t in tickets)
@@ -110,4 +110,4 @@ def build_report(
         waiting_total=len(waiting),
         previous_until=previous_until if previous is not None else None,
     )
-    return _with_period_states(report, tickets, min(period.end_at, now))
+    return _with_period_states(report, history, min(period.end_at, now))
