@@ -186,13 +186,13 @@ def test_select_drops_a_candidate_mostly_cited_for_the_same_reason() -> None:
         rule="backlog", reason="attention", score=5, pool=tuple(refs[2:8]), text=text
     )
     mostly = Candidate(rule="hot", reason="attention", score=4, pool=tuple(refs[:3]), text=text)
-    other = Candidate(rule="theme", reason="cause", score=3, pool=tuple(refs[1:5]), text=text)
-    again = Candidate(rule="spike", reason="cause", score=2, pool=tuple(refs[:4]), text=text)
-    same = Candidate(rule="stalled", reason="follow-up", score=1, pool=tuple(refs[:4]), text=text)
-    chosen = select([same, again, other, mostly, partly, best])
+    same = Candidate(rule="theme", reason="cause", score=3, pool=tuple(refs[:4]), text=text)
+    other = Candidate(rule="slow", reason="cause", score=2, pool=tuple(refs[1:5]), text=text)
+    again = Candidate(rule="spike", reason="cause", score=1, pool=tuple(refs[:4]), text=text)
+    chosen = select([again, other, same, mostly, partly, best])
     # partly: 2 of its 6 cited above, the 4 others cited; mostly: all 3 cited, dropped;
-    # other: another reason, cited; again: 3 of 4 cited for its reason, dropped; same: the
-    # very tickets of the best, dropped whatever its reason
+    # same: another reason, but the very tickets of the best, dropped; other: another
+    # reason, cited; again: 3 of its 4 cited for its reason, dropped
     assert [r.text for r in chosen] == ["#1 #2 #3 #4 +0", "#5 #6 #7 #8 +0", "#2 #3 #4 #5 +0"]
 
 
@@ -205,7 +205,7 @@ def test_at_most_seven_best_first() -> None:
     candidates = [
         Candidate(
             rule="stalled",
-            reason="follow-up",
+            reason="attention",
             score=float(n % 4 * 10 + n),
             pool=(TicketRef(repo="acme/support", number=n, title="", url="", state="open"),),
             text=text,

@@ -156,7 +156,7 @@ def _stalled(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
     return [
         Candidate(
             rule="stalled",
-            reason="follow-up",
+            reason="attention",
             score=worth("stalled", len(stalled), least / DAY),
             pool=tuple(ticket_ref(t) for _, t in stalled),
             text=text,

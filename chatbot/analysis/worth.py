@@ -43,9 +43,9 @@ URGENCY: dict[str, float] = {
     "backlog": 1.0,
 }
 
-#: Why a recommendation cites its tickets: ``attention`` (answer, prioritise, triage them),
-#: ``follow-up`` (chase the reporter or close), ``cause`` (look for what they share).
-Reason = Literal["attention", "follow-up", "cause"]
+#: Why a recommendation cites its tickets: ``attention`` (act on these tickets: answer,
+#: prioritise, triage, chase or close them) or ``cause`` (look for what they share).
+Reason = Literal["attention", "cause"]
 
 #: Builds the sentence from the tickets it cites and how many more it is about.
 Text = Callable[[Sequence[TicketRef], int], str]
@@ -87,11 +87,7 @@ def select(
         (c for c in candidates if c.pool and c.score > 0),
         key=lambda c: (-c.score, c.rule, c.pool[0].repo, c.pool[0].number),
     )
-    cited: dict[Reason, set[tuple[str, int]]] = {
-        "attention": set(),
-        "follow-up": set(),
-        "cause": set(),
-    }
+    cited: dict[Reason, set[tuple[str, int]]] = {"attention": set(), "cause": set()}
     cited_sets: set[frozenset[tuple[str, int]]] = set()
     chosen: list[Recommendation] = []
     for candidate in ordered:
