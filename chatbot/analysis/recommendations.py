@@ -25,9 +25,17 @@ for a period in progress):
   open that are not already in the waiting list, oldest first.
 
 Every count in a sentence is the count of the report section it refers to (summary,
-waiting list, theme, breakdown row). The candidates are then ranked by their worth and
-de-duplicated by :func:`chatbot.analysis.worth.select` (see there for the score), so at most
-seven remain, best first, and no two cite the same tickets for the same kind of reason.
+waiting list, theme, breakdown row), never the length of a capped list of citations.
+
+Ranking, never by the order above: each rule proposes a candidate worth
+``urgency × affected × log2(2 + days)`` (:func:`chatbot.analysis.worth.worth`): urgency 3
+for unanswered, 2.5 reopened, 2 hot and theme, 1.5 spike, 1 stalled, slow and backlog;
+affected is the tickets it is about (the people in the discussion for hot; the growth for
+theme, spike and backlog); days is the oldest wait (unanswered), the shortest silence
+(stalled) or the p90 resolution (slow), else 0. :func:`chatbot.analysis.worth.select` keeps
+the best seven and drops repetition: a ticket cited by a better one is not cited again for
+the same kind of reason (acting on tickets, or looking for a cause), and a candidate whose
+tickets were mostly cited that way is dropped.
 """
 
 from __future__ import annotations
