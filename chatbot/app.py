@@ -65,7 +65,7 @@ def build_app(settings: Settings, *, demo: bool = True) -> App:
         tz=settings.tz,
         week_start=settings.week_start_index,
         top=settings.top_tickets,
-        refine=build_refiner(settings),
+        refine=build_refiner(settings, store),
     )
     return App(
         settings=settings,
@@ -75,18 +75,28 @@ def build_app(settings: Settings, *, demo: bool = True) -> App:
     )
 
 
-def build_refiner(settings: Settings) -> ModelRefiner | None:
-    """The model's refine hook, or None without ``OPENAI_API_KEY`` (offline analysis only)."""
+def build_refiner(
+    settings: Settings, store: SQLAlchemyTicketStore | None = None
+) -> ModelRefiner | None:
+    """The model's refine hook, or None without ``OPENAI_API_KEY`` (offline analysis only).
+
+    With a ``store``, its answers are kept in the store's cache, shared by every replica;
+    without one, in this process only.
+    """
     if settings.openai_api_key is None:
         return None
     from chatbot.llm import ModelClient, ModelConfig, ModelRefiner
+    from chatbot.store.answers import SQLAlchemyAnswerCache
 
     config = ModelConfig(
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key.get_secret_value(),
         model=settings.openai_model,
+        timeout=settings.openai_timeout,
+        max_retries=settings.openai_max_retries,
     )
-    return ModelRefiner(ModelClient(config))
+    cache = SQLAlchemyAnswerCache(store.engine) if store is not None else None
+    return ModelRefiner(ModelClient(config), cache=cache)
 
 
 # -- platforms ------------------------------------------------------------------------------

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
+    openai_timeout: float = Field(default=60.0, gt=0, le=3600)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
 
     chatbot_config: Path = Path("chatbot.toml")
     scheduler_tick_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from chatbot.analysis import build_report, compute_figures, score_ticket
@@ -22,6 +23,8 @@ from chatbot.core.report import Activity, DailyLink, Report, TicketRef
 
 #: Rewrites a built report (the model), given a way to read a cited ticket's full text.
 Refine = Callable[[Report, Callable[[TicketRef], Ticket | None]], Report]
+#: The note of a report built offline on purpose although a model is configured.
+DAILY_OFFLINE = "Offline analysis: the daily reports of a weekly run do not ask the model"
 
 
 class ReportService:
@@ -48,8 +51,18 @@ class ReportService:
         """The team calendar at this moment, for the request grammar."""
         return Calendar(now=self.clock(), tz=self.tz, week_start=self.week_start)
 
-    def build_report(self, period: Period, daily_links: Sequence[DailyLink] = ()) -> Report:
-        """The report of ``period``, with its trend against the period before."""
+    def build_report(
+        self,
+        period: Period,
+        daily_links: Sequence[DailyLink] = (),
+        *,
+        use_model: bool = True,
+    ) -> Report:
+        """The report of ``period``, with its trend against the period before.
+
+        With ``use_model`` off, a configured model is not asked: the report is the offline
+        one, and its note says so (the dailies of a weekly run, see ``delivery.files``).
+        """
         now = self.clock()
         before = period.previous()
         # One read covers both periods: the analysis keeps to each period's own tickets.
@@ -74,7 +87,11 @@ class ReportService:
             previous_period=before,
             previous_until=until,
         )
-        return report if self.refine is None else self.refine(report, self._full_text)
+        if self.refine is None:
+            return report
+        if not use_model:
+            return replace(report, analysis_note=DAILY_OFFLINE)
+        return self.refine(report, self._full_text)
 
     def _full_text(self, ref: TicketRef) -> Ticket | None:
         """The cited ticket with its body (the period's read leaves bodies out)."""

@@ -708,3 +708,42 @@ def test_manifest_declares_command_events_and_scopes() -> None:
     text = (Path(__file__).parents[1] / "slack" / "manifest.yml").read_text()
     for needed in ("/support-report", "app_mention", "chat:write", "commands"):
         assert needed in text
+
+
+@pytest.mark.asyncio
+async def test_ten_last_week_commands_on_two_replicas_ask_the_model_once(
+    start_bot: Callable[..., Any], demo_db: str
+) -> None:
+    """Ten `/support-report last-week`, spread over two replicas on one store: one model call.
+
+    Every one of the ten posted reports shows the model's analysis, kept in the store.
+    """
+    from sqlalchemy import delete
+
+    from chatbot.store.tables import model_answers
+    from tests.fakes.openai_api import FakeOpenAI
+
+    engine = make_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(delete(model_answers))  # the module's store starts with no answer
+    engine.dispose()
+    with FakeOpenAI("good") as model:
+        model_settings = {
+            "openai_api_key": "sk-test",
+            "openai_base_url": model.base_url,
+            "openai_model": "fake-model",
+        }
+        bots = [await start_bot(**model_settings), await start_bot(**model_settings)]
+        now = int(time.time())  # ten distinct signatures: a repeated one is a replay
+        answers = await asyncio.gather(
+            *(bots[i % 2].slash("last-week", timestamp=now - i) for i in range(10))
+        )
+        assert [status for status, _, _ in answers] == [200] * 10
+        await bots[0].fake.wait_for("chat.postMessage", 10)
+        for bot in bots:
+            await bot.idle()
+        assert len(model.requests) == 1
+    posts = _posts(bots[0].fake, top_level=False) + _posts(bots[0].fake, top_level=True)
+    note = "Analysis: Themes and recommendations by the model fake-model"
+    assert len(_posts(bots[0].fake, top_level=True)) == 10
+    assert sum(note in post.text_everywhere() for post in posts) == 10

@@ -84,6 +84,35 @@ class TicketStore(Protocol):
         ...
 
 
+class AnswerCache(Protocol):
+    """The model's checked answers, shared by every replica, by key.
+
+    A key names the model, the period and the prompt's content hash, so an answer is reused
+    only for the same question. Only answers that passed every check are put.
+
+    ``claim`` makes concurrent askers, in any process, ask the model once: the one caller
+    that gets the claim asks, then puts the answer (or releases the claim on a failure);
+    the others poll :meth:`get` and try :meth:`claim` again until a bounded wait runs out.
+    A claim lapses at ``now + lease``, so a claimer that died blocks nobody for longer.
+    """
+
+    def get(self, key: str) -> str | None:
+        """The answer kept under ``key``, or None (never asked, or being asked)."""
+        ...
+
+    def claim(self, key: str, worker: str, now: datetime, lease: timedelta) -> bool:
+        """True if ``worker`` now holds the claim on ``key``: no answer, no live claim."""
+        ...
+
+    def put(self, key: str, answer: str, now: datetime) -> None:
+        """Keep ``answer`` under ``key`` (ending any claim); a kept answer is never replaced."""
+        ...
+
+    def release(self, key: str, worker: str) -> None:
+        """Drop ``worker``'s claim on ``key`` without an answer, so another may ask."""
+        ...
+
+
 class ReportBuilder(Protocol):
     """Builds the report of a period: the report use case (``chatbot.service``)."""
 

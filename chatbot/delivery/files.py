@@ -9,6 +9,8 @@ Layout (under the reports folder)::
 
 Writing a weekly report also writes every daily report of that week up to today, so its
 links never point at a missing file (the seed generator's weekly reports missed dailies).
+Those dailies are offline analyses, and say so: only the weekly report asks the model, so
+a weekly run waits for one answer, not eight. ``chatbot report <day>`` still asks for a day.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def write_period(service: ReportService, period: Period, root: Path) -> list[Wri
             if day > today:
                 break
             daily = service.build_report(
-                day_period(day, tz=period.tz, week_start=period.week_start)
+                day_period(day, tz=period.tz, week_start=period.week_start), use_model=False
             )
             done = write_report(daily, root)
             written.append(done)

@@ -152,3 +152,15 @@ seen_events = Table(
     Column("seen_at", UTCDateTime, nullable=False),
     Index("ix_seen_events_seen_at", "seen_at"),
 )
+
+model_answers = Table(
+    "model_answers",
+    metadata,
+    Column("key", String(400), primary_key=True),
+    Column("answer", Text),
+    Column("claimed_by", String(100)),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+"""The model's checked answers by (model, period, prompt hash); a row without an answer is a
+claim: one replica is asking the model, until ``lease_until``."""

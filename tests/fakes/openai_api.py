@@ -16,7 +16,7 @@ of type ``json_schema`` the answer is checked against the schema's top-level ``r
 - ``429`` / ``500``: answers that status with an OpenAI error body;
 - ``no_schema``: refuses ``json_schema`` with 400, as servers without structured outputs do.
 
-Every request body is kept in ``requests``.
+Every request body is kept in ``requests``; :meth:`FakeOpenAI.wait_for` waits for them.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class FakeOpenAI:
         self.mode = mode
         self.requests: list[dict[str, Any]] = []
         self._released = threading.Event()
+        self._arrived = threading.Condition()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,7 +86,9 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
-                fake.requests.append(body)
+                with fake._arrived:
+                    fake.requests.append(body)
+                    fake._arrived.notify_all()
                 if self.path != "/v1/chat/completions":
                     self._send(404, {"error": {"message": "not found", "type": "invalid_request"}})
                     return
@@ -115,6 +118,12 @@ class FakeOpenAI:
     def base_url(self) -> str:
         """What ``OPENAI_BASE_URL`` is set to."""
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def wait_for(self, count: int, timeout: float = HOLD_LIMIT) -> None:
+        """Return once ``count`` requests have arrived; AssertionError after ``timeout``."""
+        with self._arrived:
+            arrived = self._arrived.wait_for(lambda: len(self.requests) >= count, timeout)
+        assert arrived, f"{len(self.requests)} of {count} requests arrived"
 
     def release(self) -> None:
         """Let a held (``slow``) answer go."""
