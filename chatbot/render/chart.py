@@ -134,8 +134,6 @@ def render_chart(report: Report) -> bytes:
         bars.set_xlim(-0.6, count - 0.4)
         ticks = tick_positions(count)
         bars.set_xticks(ticks, [day_label(series.days[i], count) for i in ticks])
-        if count > 31:
-            bars.tick_params(axis="x", labelrotation=30)
         bars.set_xlabel(f"Day ({report.period.tz})")
         bars.set_title(chart_title(report))
         line: Axes = bars.twinx()
@@ -160,7 +158,15 @@ def render_chart(report: Report) -> bytes:
             found, names = axes.get_legend_handles_labels()
             handles += found
             labels += names
-        bars.legend(handles, labels, loc="upper left", fontsize=8, framealpha=0.9)
+        bars.legend(  # below the axes, where it hides no bar and no point of the line
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncol=3,
+            fontsize=8,
+            frameon=False,
+        )
         figure.tight_layout()
         out = io.BytesIO()
         figure.savefig(out, format="png", metadata={"Software": None})
