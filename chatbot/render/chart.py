@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,9 @@ CHART_ALT = "Received and resolved per day"
 MAX_TICKS = 12
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 10.0, 4.5, 100
 RECEIVED_COLOR, RESOLVED_COLOR, BACKLOG_COLOR = "#4e79a7", "#59a14f", "#e15759"
+#: matplotlib's settings (rcParams) are global: one chart is drawn at a time, so that charts
+#: drawn in several threads at once (Slack answers draw off the event loop) stay identical.
+_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -107,7 +111,7 @@ def render_chart(report: Report) -> bytes:
 
     series = chart_series(report)
     count = len(series.days)
-    with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 9}):
+    with _DRAWING, matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 9}):
         figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
         FigureCanvasAgg(figure)
         bars: Axes = figure.add_subplot()
