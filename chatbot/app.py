@@ -104,9 +104,15 @@ def build_refiner(
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PlatformContext:
-    """What a platform factory may use beyond the settings: files for a report's thread."""
+    """What a platform factory may use beyond the settings.
+
+    ``charts`` attaches each report's chart (Slack: a file in its thread; Discord:
+    ``chart.png`` shown in the first embed); ``serve`` turns it on. ``thread_files`` replaces
+    the Slack thread's files altogether (tests use it).
+    """
 
     thread_files: ThreadFiles | None = None
+    charts: bool = False
 
 
 #: A platform plug-in: builds its platform from the app, or None when it is not configured.
@@ -129,13 +135,15 @@ def slack_config(settings: Settings) -> SlackConfig:
 def build_slack(app: App, context: PlatformContext | None = None) -> SlackBot | None:
     """The Slack platform, or None without ``SLACK_BOT_TOKEN``."""
     from chatbot.delivery.slack import build_slack_bot
+    from chatbot.delivery.slack.poster import chart_files
     from chatbot.store.events import SQLAlchemySeenEvents
 
+    context = context or PlatformContext()
     return build_slack_bot(
         slack_config(app.settings),
         service=app.service,
         shared_events=SQLAlchemySeenEvents(app.store.engine),
-        thread_files=(context or PlatformContext()).thread_files,
+        thread_files=context.thread_files or (chart_files if context.charts else None),
     )
 
 
@@ -145,12 +153,14 @@ def build_discord(app: App, context: PlatformContext | None = None) -> Platform 
     if settings.discord_token is None:
         return None
     from chatbot.delivery.discord import DiscordBot, DiscordDeps
+    from chatbot.render.chart import render_chart
 
+    charts = context is not None and context.charts
     return DiscordBot(
         token=settings.discord_token.get_secret_value(),
         api_url=settings.discord_api_url,
         guild_id=settings.discord_guild_id,
-        deps=DiscordDeps.for_service(app.service),
+        deps=DiscordDeps.for_service(app.service, chart=render_chart if charts else None),
     )
 
 
@@ -277,7 +287,7 @@ async def serve(
     from chatbot.store.health import StoreProbe
 
     settings = app.settings
-    platforms = [*build_platforms(app), *extra_platforms]
+    platforms = [*build_platforms(app, PlatformContext(charts=True)), *extra_platforms]
     schedules = schedules_for(settings, clock(), [p.name for p in extra_platforms])
     components = build_components(app, schedules, platforms, clock=clock)
     stopping = stopping or asyncio.Event()

@@ -95,7 +95,8 @@ def report(
         written = write_period(app.service, chosen, out or app.settings.reports_dir)
         built = written[-1].report
         for done in written:
-            click.echo(f"wrote {done.markdown} and {done.json.name}", err=True)
+            chart = f", {done.chart.name}" if done.chart else ""
+            click.echo(f"wrote {done.markdown} and {done.json.name}{chart}", err=True)
     if fmt == "slack":
         from chatbot.render.slack_blocks import render_slack_json
 

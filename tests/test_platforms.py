@@ -65,6 +65,9 @@ class EchoPoster:
         self.arrived.set()
         return f"echo-{len(self.posted) - 1}"
 
+    async def resume(self, channel: str, payload: str, message_id: str) -> None:
+        """A post is one message: nothing comes after it."""
+
 
 class EchoPlatform:
     """A whole platform in a few lines: the shape ``chatbot serve`` runs."""

@@ -706,7 +706,7 @@ def test_slack_mode_follows_the_tokens() -> None:
 def test_manifest_declares_command_events_and_scopes() -> None:
     """slack/manifest.yml creates /support-report, app_mention and the scopes the bot uses."""
     text = (Path(__file__).parents[1] / "slack" / "manifest.yml").read_text()
-    for needed in ("/support-report", "app_mention", "chat:write", "commands"):
+    for needed in ("/support-report", "app_mention", "chat:write", "commands", "files:write"):
         assert needed in text
 
 

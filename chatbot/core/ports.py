@@ -147,6 +147,14 @@ class ReportPoster(Protocol):
         """
         ...
 
+    async def resume(self, channel: str, payload: str, message_id: str) -> None:
+        """Finish a post that :meth:`find_posted` found made: the steps after its message.
+
+        Slack uploads the files its thread does not show yet (the chart); a platform whose
+        post is one message does nothing. Never raises: the message is out and stands.
+        """
+        ...
+
 
 class DeliveryLog(Protocol):
     """The log that makes scheduled posts exactly once: one row per (schedule, target, fire time).

@@ -2,10 +2,13 @@
 
 Layout (under the reports folder)::
 
-    daily/2025-04-22/report.md, report.json
-    weekly/2025-W17/report.md, report.json        links ../../daily/<day>/report.md
-    monthly/2025-04/report.md, report.json
+    daily/2025-04-22/report.md, report.json, report.png
+    weekly/2025-W17/report.md, report.json, report.png   links ../../daily/<day>/report.md
+    monthly/2025-04/report.md, report.json, report.png
     custom/2025-04-21_2025-04-23/report.md, ...
+
+``report.png`` is the chart (:func:`~chatbot.render.chart.render_chart`); the Markdown
+links it by its name, relative to the Markdown file, so the folder can be moved whole.
 
 Writing a weekly report also writes every daily report of that week up to today, so its
 links never point at a missing file (the seed generator's weekly reports missed dailies).
@@ -23,6 +26,7 @@ from pathlib import Path
 from chatbot.core.periods import Period, day_period
 from chatbot.core.report import DailyLink, Report
 from chatbot.render import render_json, render_markdown
+from chatbot.render.chart import render_chart
 from chatbot.service import ReportService
 
 FOLDERS = {"day": "daily", "week": "weekly", "month": "monthly", "range": "custom"}
@@ -35,6 +39,7 @@ class Written:
     report: Report
     markdown: Path
     json: Path
+    chart: Path | None = None
 
 
 def folder_for(period: Period, root: Path) -> Path:
@@ -43,22 +48,26 @@ def folder_for(period: Period, root: Path) -> Path:
     return root / FOLDERS[period.kind] / name
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
-    ) as tmp:
-        tmp.write(text)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        tmp.write(data)
     os.replace(tmp.name, path)
 
 
 def write_report(report: Report, root: Path) -> Written:
-    """Write ``report`` as Markdown and JSON into its folder under ``root``."""
+    """Write ``report`` as Markdown, JSON and its chart (PNG) into its folder under ``root``.
+
+    The chart is written first, so the Markdown never links a missing image.
+    """
     folder = folder_for(report.period, root)
     markdown, data = folder / "report.md", folder / "report.json"
-    _write_atomically(markdown, render_markdown(report))
+    chart = markdown.with_suffix(".png")
+    _write_atomically(chart, render_chart(report))
+    _write_atomically(markdown, render_markdown(report, chart=chart.name))
     _write_atomically(data, render_json(report))
-    return Written(report=report, markdown=markdown, json=data)
+    return Written(report=report, markdown=markdown, json=data, chart=chart)
 
 
 def write_period(service: ReportService, period: Period, root: Path) -> list[Written]:

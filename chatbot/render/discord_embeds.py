@@ -88,6 +88,12 @@ class EmbedFooter(TypedDict):
     text: str
 
 
+class EmbedImage(TypedDict):
+    """An embed's image: ``attachment://chart.png`` points at a file sent with the message."""
+
+    url: str
+
+
 class Embed(TypedDict):
     """A rich embed (see discord.py ``discord/types/embed.py``)."""
 
@@ -97,6 +103,14 @@ class Embed(TypedDict):
     description: NotRequired[str]
     fields: NotRequired[list[EmbedField]]
     footer: NotRequired[EmbedFooter]
+    image: NotRequired[EmbedImage]
+
+
+class AttachmentRef(TypedDict):
+    """A file sent with the message: ``id`` is its ``files[id]`` part in the multipart body."""
+
+    id: int
+    filename: str
 
 
 class AllowedMentions(TypedDict):
@@ -111,6 +125,7 @@ class DiscordMessage(TypedDict):
     embeds: list[Embed]
     allowed_mentions: AllowedMentions
     content: NotRequired[str]
+    attachments: NotRequired[list[AttachmentRef]]
 
 
 def no_mentions() -> AllowedMentions:
@@ -397,8 +412,14 @@ def linked_embed(report: Report, budget: int) -> Embed:
 # The message
 
 
-def render_discord_message(report: Report) -> DiscordMessage:
-    """The report as one message: seven embeds within every limit, pinging nobody."""
+def render_discord_message(report: Report, *, image: str | None = None) -> DiscordMessage:
+    """The report as one message: seven embeds within every limit, pinging nobody.
+
+    With ``image`` (a file name such as ``chart.png``), the message says it carries that file
+    (``attachments``, part ``files[0]``) and the first embed shows it
+    (``attachment://chart.png``); the sender attaches the bytes. An image does not count
+    toward the embeds' 6000 characters.
+    """
     sections = (
         (summary_embed, SUMMARY_BUDGET),
         (active_embed, ACTIVE_BUDGET),
@@ -416,7 +437,12 @@ def render_discord_message(report: Report) -> DiscordMessage:
         embed = build(report, max(budget, SECTION_FLOOR))
         embeds.append(embed)
         remaining -= embed_size(embed)
-    return {"embeds": _within_total(embeds[:MAX_EMBEDS]), "allowed_mentions": no_mentions()}
+    kept = _within_total(embeds[:MAX_EMBEDS])
+    message: DiscordMessage = {"embeds": kept, "allowed_mentions": no_mentions()}
+    if image is not None:
+        kept[0]["image"] = {"url": f"attachment://{image}"}
+        message["attachments"] = [{"id": 0, "filename": image}]
+    return message
 
 
 def _within_total(embeds: list[Embed], limit: int = MAX_TOTAL - KEY_RESERVE) -> list[Embed]:

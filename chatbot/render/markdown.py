@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from chatbot.core.report import Figures, Report, TicketRef
+from chatbot.render.chart import CHART_ALT
 from chatbot.render.summary import (
     NO_ACTIVITY,
     NO_RECOMMENDATIONS,
@@ -42,6 +43,11 @@ def _linkify(text: str, refs: Sequence[TicketRef], multi_repo: bool) -> str:
     return re.sub(r"(?<![\w/])#(\d+)", link, md_inline(text))
 
 
+def _link_target(path: str) -> str:
+    """A relative path as a Markdown link target: ``<…>`` if it has spaces or parentheses."""
+    return f"<{path}>" if any(c in path for c in " ()<>") else path
+
+
 def summary_lines(
     figures: Figures, previous: Figures | None, against: str = "previous period"
 ) -> list[str]:
@@ -56,8 +62,12 @@ def summary_lines(
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    """The whole report as a Markdown document."""
+def render_markdown(report: Report, *, chart: str | None = None) -> str:
+    """The whole report as a Markdown document.
+
+    ``chart`` is the path of the report's chart image relative to the Markdown file (the file
+    writer passes ``report.png``); the Summary links it. Without it, no image is linked.
+    """
     multi = len(report.repos) > 1
     period = report.period
     out = [
@@ -73,6 +83,8 @@ def render_markdown(report: Report) -> str:
         out.append(f"- Analysis: {md_inline(report.analysis_note)}")
     summary = summary_lines(report.figures, report.previous, trend_name(report))
     out += ["", "## Summary", *summary, ""]
+    if chart is not None:
+        out += [f"![{CHART_ALT}]({_link_target(chart)})", ""]
 
     shown = len(report.most_active)
     out.append(f"## {shown} Most Active Tickets (of {report.active_total} active in the period)")

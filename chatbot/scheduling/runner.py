@@ -6,7 +6,9 @@ due rows with a lease, and (3) for each claimed row builds the report of the sch
 period as of the fire time, stores the rendered message on the row, posts it with the
 delivery key in its metadata, and marks it posted while it still holds the claim. A row
 tried before may already have gone out (the replica died between posting and marking), so
-such a retry first asks the channel for a message carrying its key.
+such a retry first asks the channel for a message carrying its key; if it finds one, the
+poster finishes what came after that message (``resume``: Slack's chart upload) before the
+row is marked posted.
 
 The runner knows ports only: a :class:`~chatbot.core.ports.DeliveryLog`, a
 :class:`~chatbot.core.ports.ReportBuilder` and one :class:`~chatbot.core.ports.ReportPoster`
@@ -148,6 +150,14 @@ class DeliveryRunner:
                 await self._failed(delivery, exc)
                 return
             if found is not None:
+                if delivery.payload is not None and await asyncio.to_thread(
+                    self.deliveries.extend,
+                    delivery.id,
+                    self.worker,
+                    self.clock(),
+                    self.options.lease,
+                ):
+                    await poster.resume(target.channel, delivery.payload, found)
                 await self._finish(self.deliveries.mark_posted, delivery, found)
                 bound.info("delivery_found_posted", message_id=found)
                 return
@@ -155,7 +165,7 @@ class DeliveryRunner:
         if payload is None:
             period = schedule.period_at(delivery.fire_time, self.service.week_start)
             report = await asyncio.to_thread(self.service.build_report, period)
-            payload = poster.render(report)
+            payload = await asyncio.to_thread(poster.render, report)  # a chart takes a while
             if not await self._finish(self.deliveries.save_payload, delivery, payload):
                 bound.warning("delivery_claim_lost", step="render")
                 return

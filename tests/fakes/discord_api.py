@@ -9,7 +9,10 @@ REST (under ``/api/v10``): ``GET /users/@me`` (401 for a token it does not know)
 callbacks (``POST /interactions/{id}/{token}/callback``), follow-up webhooks
 (``POST /webhooks/{app}/{token}``, ``GET``/``PATCH .../messages/@original``) and
 ``POST``/``GET /channels/{id}/messages``. Message bodies may be JSON or multipart (a
-``payload_json`` part and ``files[n]`` attachments). A channel post with
+``payload_json`` part and ``files[n]`` attachments: each ``attachments`` entry of the payload
+names its part by ``id``, a part with no entry or an entry with no part answers 400 code
+50035, as Discord does; the stored message lists them as attachment objects, and
+:meth:`FakeDiscord.attachment` gives their bytes). A channel post with
 ``enforce_nonce`` whose nonce the channel saw in the last few minutes answers the first
 message again, as Discord does.
 
@@ -137,6 +140,7 @@ class _State:
     gateway_queries: list[dict[str, str]] = field(default_factory=list)
     heartbeats: int = 0
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    attachments: dict[str, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -264,6 +268,11 @@ class FakeDiscord:
         """The messages in ``channel``, oldest first."""
         with self.state.lock:
             return list(self.state.messages.get(channel, []))
+
+    def attachment(self, attachment_id: str) -> bytes:
+        """The bytes of an attachment of a stored message (by its ``id``)."""
+        with self.state.lock:
+            return self.state.attachments[attachment_id]
 
     def synced_commands(self, scope: str = "global") -> list[dict[str, Any]]:
         """The commands last synced globally (``global``) or to a guild id."""
@@ -573,7 +582,12 @@ class FakeDiscord:
             return self._json(self._callback(parts[1], call.body))
         if route == "POST /webhooks/{app}/{token}":
             channel = self._interaction_channel(call)
-            return self._json(self._message(channel, call.body, webhook=True))
+            attachments = self._attachments(call, snowflake(increment=next(self._ids)))
+            if attachments is None:
+                return self._invalid_form()
+            return self._json(
+                self._message(channel, call.body, webhook=True, attachments=attachments)
+            )
         if route in (
             "PATCH /webhooks/{app}/{token}/messages/@original",
             "GET /webhooks/{app}/{token}/messages/@original",
@@ -632,8 +646,40 @@ class FakeDiscord:
     def _interaction_channel(self, call: Call) -> str:
         return CHANNEL_ID
 
+    def _attachments(self, call: Call, message_id: str) -> list[dict[str, Any]] | None:
+        """The attachment objects of a multipart message, None if its parts do not match."""
+        wanted = call.body.get("attachments") or []
+        if not call.files and not wanted:
+            return []
+        if {f"files[{a.get('id')}]" for a in wanted} != set(call.files):
+            return None
+        out = []
+        for n, entry in enumerate(wanted):
+            content = call.files[f"files[{entry['id']}]"]
+            attachment_id = f"{message_id}{n}"
+            name = str(entry.get("filename") or "file")
+            with self.state.lock:
+                self.state.attachments[attachment_id] = content
+            out.append(
+                {
+                    "id": attachment_id,
+                    "filename": name,
+                    "size": len(content),
+                    "url": f"{self.base_url}/attachments/{attachment_id}/{name}",
+                    "proxy_url": f"{self.base_url}/attachments/{attachment_id}/{name}",
+                    "content_type": "image/png" if name.endswith(".png") else None,
+                }
+            )
+        return out
+
     def _message(
-        self, channel: str, body: dict[str, Any], *, webhook: bool = False, store: bool = True
+        self,
+        channel: str,
+        body: dict[str, Any],
+        *,
+        webhook: bool = False,
+        store: bool = True,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         message_id = snowflake(increment=next(self._ids))
         message = {
@@ -647,7 +693,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": attachments or [],
             "embeds": body.get("embeds") or [],
             "pinned": False,
             "type": 19 if body.get("message_reference") else 0,
@@ -676,13 +722,22 @@ class FakeDiscord:
                 seen = self.state.nonces.get((channel, str(nonce)))
             if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW_SECONDS:
                 return self._json(seen[1])
-        message = self._message(channel, call.body)
+        attachments = self._attachments(call, snowflake(increment=next(self._ids)))
+        if attachments is None:
+            return self._invalid_form()
+        message = self._message(channel, call.body, attachments=attachments)
         if nonce is not None:
             with self.state.lock:
                 self.state.nonces[(channel, str(nonce))] = (time.monotonic(), message)
         if self.on_message is not None:
             self.on_message(call)
         return self._json(message)
+
+    def _invalid_form(self) -> web.Response:
+        return self._json(
+            {"message": "Invalid Form Body", "code": 50035, "errors": {"attachments": {}}},
+            status=400,
+        )
 
     def _history(self, channel: str, query: dict[str, str]) -> web.Response:
         if channel == FORBIDDEN_CHANNEL:

@@ -2,9 +2,13 @@
 
 The bot reaches it the way a user points the bot anywhere: ``SLACK_API_URL`` (here
 ``fake.api_url``). It answers ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``,
-``files.getUploadURLExternal``, the upload URL it hands out (pointing at itself),
-``files.completeUploadExternal``, ``conversations.history`` (top-level messages only, newest
+``files.getUploadURLExternal`` (``filename`` and ``length`` required), the upload URL it
+hands out (on the fake itself, 127.0.0.1), ``files.completeUploadExternal`` (each id must
+have been handed out and its bytes uploaded, else ``file_not_found``; with ``channel_id`` the
+files are shared there, in ``thread_ts`` if given, as a message with ``files``, as Slack
+shows them), ``conversations.history`` (top-level messages only, newest
 first, paged by ``cursor``; with ``metadata`` only when ``include_all_metadata`` is set),
+``conversations.replies`` (the thread's parent and its replies, oldest first, files included),
 ``apps.connections.open`` (app token; hands out the URL of a :class:`FakeSocketMode`) and
 ``response_url`` endpoints (:meth:`FakeSlack.response_url`).
 
@@ -86,6 +90,8 @@ class _State:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    pending_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared: list[dict[str, Any]] = field(default_factory=list)
     holds: dict[str, list[threading.Event]] = field(default_factory=dict)
     channels: dict[str, str] = field(
         default_factory=lambda: {"support": "C0SUPPORT", "general": "C0GENERAL"}
@@ -202,6 +208,12 @@ class FakeSlack:
         """The bytes uploaded to each file id."""
         with self.state.lock:
             return dict(self.state.uploads)
+
+    def shared_files(self) -> list[dict[str, Any]]:
+        """Every file shared by ``files.completeUploadExternal``: id, name, title, channel,
+        thread_ts and its bytes, in the order they were shared."""
+        with self.state.lock:
+            return [dict(f, content=self.state.uploads.get(f["id"])) for f in self.state.shared]
 
     # -- the server -----------------------------------------------------------------------
 
@@ -331,13 +343,20 @@ class FakeSlack:
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{time.time():.6f}"}
         if method == "files.getUploadURLExternal":
+            if not body.get("filename") or not str(body.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
             file_id = f"F{next(self._ts):06d}"
             upload_url = f"{self.base_url}/upload/{file_id}"
+            with self.state.lock:
+                self.state.pending_files[file_id] = {
+                    "name": str(body["filename"]),
+                    "length": int(body["length"]),
+                }
             return {"ok": True, "upload_url": upload_url, "file_id": file_id}
         if method == "files.completeUploadExternal":
-            files = body.get("files")
-            items = json.loads(files) if isinstance(files, str) else list(files or [])
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in items]}
+            return self._complete_upload(body)
+        if method == "conversations.replies":
+            return self._replies(body)
         if method == "conversations.history":
             return self._history(body)
         if method == "conversations.list":
@@ -360,12 +379,69 @@ class FakeSlack:
         }
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
+        if body.get("files"):
+            message["files"] = body["files"]
         metadata = body.get("metadata")
         if metadata:
             message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         with self.state.lock:
             self.state.messages.setdefault(str(body.get("channel")), []).append(message)
         return ts
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        files = body.get("files")
+        items = json.loads(files) if isinstance(files, str) else list(files or [])
+        if not items:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel, thread_ts = body.get("channel_id"), body.get("thread_ts")
+        shown = []
+        with self.state.lock:
+            for item in items:
+                pending = self.state.pending_files.get(str(item.get("id")))
+                if pending is None or item["id"] not in self.state.uploads:
+                    return {"ok": False, "error": "file_not_found"}
+            for item in items:
+                pending = self.state.pending_files.pop(str(item["id"]))
+                shown.append(
+                    {
+                        "id": item["id"],
+                        "name": pending["name"],
+                        "title": item.get("title") or pending["name"],
+                        "size": len(self.state.uploads[item["id"]]),
+                        "mimetype": "image/png" if pending["name"].endswith(".png") else "",
+                    }
+                )
+            if channel:
+                self.state.shared += [
+                    {**f, "channel": channel, "thread_ts": thread_ts} for f in shown
+                ]
+        if channel:
+            self._post(
+                {
+                    "channel": channel,
+                    "thread_ts": thread_ts,
+                    "text": body.get("initial_comment") or "",
+                    "files": shown,
+                }
+            )
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shown]}
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        ts = str(body.get("ts"))
+        with self.state.lock:
+            found = list(self.state.messages.get(str(body.get("channel")), []))
+        thread = [m for m in found if m["ts"] == ts or m.get("thread_ts") == ts]
+        if not any(m["ts"] == ts for m in thread):
+            return {"ok": False, "error": "thread_not_found"}
+        limit = int(body.get("limit") or 100)
+        start = int(body.get("cursor") or 0)
+        page, more = thread[start : start + limit], len(thread) > start + limit
+        return {
+            "ok": True,
+            "messages": [{k: v for k, v in m.items() if k != "metadata"} for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _history(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.state.lock:

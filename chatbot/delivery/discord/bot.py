@@ -12,11 +12,15 @@ The client asks for the ``guilds`` and ``guild_messages`` intents only: never th
 
 Handlers stay thin: parse with the shared grammar, answer or defer at once, build the report
 off the loop, render with :mod:`chatbot.render.discord_embeds`, send with mentions off.
+With a ``chart`` in the deps, every report (command, mention, scheduled post) carries its
+chart as ``chart.png``, shown in the first embed; a chart that fails to draw is logged and
+the report goes out without it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ from chatbot.delivery.discord.messages import (
     help_text,
 )
 from chatbot.delivery.discord.poster import DiscordReportPoster
+from chatbot.render.chart import CHART_FILENAME
 from chatbot.render.discord_embeds import DiscordMessage, render_discord_message
 from chatbot.service import ReportService, SharedBuilds
 
@@ -78,24 +83,46 @@ def intents() -> discord.Intents:
 
 @dataclass(frozen=True, kw_only=True)
 class DiscordDeps:
-    """What the handlers need: the team calendar and a way to build a period's report."""
+    """What the handlers need: the team calendar, a way to build a period's report, and
+    (optionally) a way to draw its chart."""
 
     calendar: Callable[[], Calendar]
     build_report: Callable[[Period], Awaitable[Report]]
+    chart: Callable[[Report], bytes] | None = None
     _last: list[tuple[Report, DiscordMessage]] = field(default_factory=list, repr=False)
 
-    def render(self, report: Report) -> DiscordMessage:
-        """The message of ``report``; the report just rendered (a shared build) is reused."""
-        if self._last and self._last[0][0] is report:
+    def render(self, report: Report, *, with_chart: bool = True) -> DiscordMessage:
+        """The message of ``report``; the report just rendered (a shared build) is reused.
+
+        With a chart (and ``with_chart``), the first embed shows ``attachment://chart.png``.
+        """
+        image = CHART_FILENAME if self.chart is not None and with_chart else None
+        if self._last and self._last[0][0] is report and with_chart:
             return self._last[0][1]
-        message = render_discord_message(report)
-        self._last[:] = [(report, message)]
+        message = render_discord_message(report, image=image)
+        if with_chart:
+            self._last[:] = [(report, message)]
         return message
 
+    async def attach(self, report: Report) -> tuple[DiscordMessage, list[discord.File]]:
+        """The message of ``report`` and the files it carries (its chart, if one is drawn)."""
+        if self.chart is None:
+            return self.render(report), []
+        try:
+            png = await asyncio.to_thread(self.chart, report)
+        except Exception:  # a chart is a bonus: the report goes out without it
+            log.exception("discord_chart_failed", platform="discord")
+            return self.render(report, with_chart=False), []
+        return self.render(report), [discord.File(io.BytesIO(png), filename=CHART_FILENAME)]
+
     @classmethod
-    def for_service(cls, service: ReportService) -> DiscordDeps:
+    def for_service(
+        cls, service: ReportService, *, chart: Callable[[Report], bytes] | None = None
+    ) -> DiscordDeps:
         """Deps over a :class:`ReportService` (see :class:`SharedBuilds`)."""
-        return cls(calendar=service.calendar, build_report=SharedBuilds(service).build)
+        return cls(
+            calendar=service.calendar, build_report=SharedBuilds(service).build, chart=chart
+        )
 
 
 def _embeds(message: DiscordMessage) -> list[discord.Embed]:
@@ -237,9 +264,12 @@ async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, te
 
         outcome = "failed"
         async with answering(say):
-            message = deps.render(await deps.build_report(period))
+            message, files = await deps.attach(await deps.build_report(period))
             await interaction.followup.send(
-                embeds=_embeds(message), ephemeral=request.private, allowed_mentions=NONE
+                embeds=_embeds(message),
+                files=files or discord.utils.MISSING,
+                ephemeral=request.private,
+                allowed_mentions=NONE,
             )
             outcome = "posted"
         log.info(
@@ -274,9 +304,12 @@ async def answer_mention(deps: DiscordDeps, message: discord.Message) -> None:
                 outcome = "private_refused"
             else:
                 period_label = request.period.label
-                rendered = deps.render(await deps.build_report(request.period))
+                rendered, files = await deps.attach(await deps.build_report(request.period))
                 await message.reply(
-                    embeds=_embeds(rendered), allowed_mentions=NONE, mention_author=False
+                    embeds=_embeds(rendered),
+                    files=files or discord.utils.MISSING,
+                    allowed_mentions=NONE,
+                    mention_author=False,
                 )
                 outcome = "posted"
         log.info(
@@ -368,7 +401,9 @@ class DiscordBot:
 
     def scheduled_poster(self, post_timeout: float) -> ReportPoster:
         """The poster of scheduled reports: each post ends within ``post_timeout`` s."""
-        return DiscordReportPoster(self.client, post_timeout=post_timeout)
+        return DiscordReportPoster(
+            self.client, post_timeout=post_timeout, chart=self.client.deps.chart
+        )
 
     @property
     def connection(self) -> asyncio.Task[None] | None:

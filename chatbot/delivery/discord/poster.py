@@ -11,6 +11,13 @@ would have. Each post (``POST /channels/{id}/messages``) carries:
   (history has no nonces) and find a post that went through before the replica that sent it
   could record it.
 
+With a chart (``chart``, the composition root gives
+:func:`~chatbot.render.chart.render_chart`), the PNG is kept on the row too (base64, beside
+the message) and sent with it in one multipart request (``payload_json`` and ``files[0]``,
+``attachments: [{"id": 0, "filename": "chart.png"}]``); the first embed shows it as
+``attachment://chart.png``. One request is one message, so the chart is posted exactly when
+the message is.
+
 A post never outlives the claim it is made under: each call is bounded by ``post_timeout``
 (half the lease, set by the composition root), and discord.py waits out a 429 itself only when the
 wait is short (``MAX_RATELIMIT_WAIT``); a longer one, a 5xx that outlasted discord.py's
@@ -22,8 +29,11 @@ access (50001) and an unknown channel (404, 10003) are permanent, logged with th
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import io
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +45,7 @@ from discord.http import Route
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
 from chatbot.delivery.discord.errors import describe_http_error
+from chatbot.render.chart import CHART_FILENAME
 from chatbot.render.discord_embeds import (
     DiscordMessage,
     delivery_key_in,
@@ -65,14 +76,34 @@ class DiscordReportPoster:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, *, post_timeout: float | None = None) -> None:
-        """Post through ``client``'s logged-in HTTP session, each call within ``post_timeout`` s."""
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        post_timeout: float | None = None,
+        chart: Callable[[Report], bytes] | None = None,
+    ) -> None:
+        """Post through ``client``'s logged-in HTTP session, each call within ``post_timeout`` s.
+
+        ``chart`` draws the PNG attached to each report (none without it).
+        """
         self.client = client
         self.post_timeout = post_timeout
+        self.chart = chart
 
     def render(self, report: Report) -> str:
-        """The message as JSON, kept on the delivery row."""
-        return json.dumps(render_discord_message(report), ensure_ascii=False)
+        """The message (and its chart, base64, under ``files``) as JSON, kept on the row."""
+        try:
+            drawn = None if self.chart is None else self.chart(report)
+        except Exception:  # a chart is a bonus: the report goes out without it
+            log.exception("discord_chart_failed", platform="discord")
+            drawn = None
+        if drawn is None:
+            return json.dumps(render_discord_message(report), ensure_ascii=False)
+        message: dict[str, Any] = dict(render_discord_message(report, image=CHART_FILENAME))
+        png = base64.b64encode(drawn).decode("ascii")
+        message["files"] = [{"filename": CHART_FILENAME, "content": png}]
+        return json.dumps(message, ensure_ascii=False)
 
     async def find_posted(self, channel: str, key: str, since: datetime) -> str | None:
         """``<channel id>/<message id>`` of an earlier post carrying ``key``, from history."""
@@ -99,11 +130,23 @@ class DiscordReportPoster:
     async def post(self, channel: str, payload: str, key: str) -> str:
         """Post the stored message with its key and nonce; returns ``<channel id>/<id>``."""
         channel_id = _channel_id(channel)
-        message: DiscordMessage = with_delivery_key(json.loads(payload), key)
+        stored: dict[str, Any] = json.loads(payload)
+        files = [
+            discord.File(io.BytesIO(base64.b64decode(f["content"])), filename=f["filename"])
+            for f in stored.pop("files", None) or []
+        ]
+        message: DiscordMessage = with_delivery_key(stored, key)  # type: ignore[arg-type]
         body: dict[str, Any] = {**message, "nonce": delivery_nonce(key), "enforce_nonce": True}
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-        data: dict[str, Any] = await self._call(channel, self.client.http.request(route, json=body))
+        if files:
+            request = self.client.http.request(route, files=files, form=_multipart(body, files))
+        else:
+            request = self.client.http.request(route, json=body)
+        data: dict[str, Any] = await self._call(channel, request)
         return f"{channel_id}/{data['id']}"
+
+    async def resume(self, channel: str, payload: str, message_id: str) -> None:
+        """Nothing to finish: the chart goes with the message itself, as its attachment."""
 
     async def _call(self, channel: str, request: Any) -> Any:
         target = f"discord:{channel}"
@@ -128,6 +171,21 @@ class DiscordReportPoster:
             raise DeliveryFailed(target, problem.reason, permanent=problem.permanent) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise DeliveryFailed(target, type(exc).__name__, permanent=False) from None
+
+
+def _multipart(body: dict[str, Any], files: list[discord.File]) -> list[dict[str, Any]]:
+    """The form of a message with files: ``payload_json``, then ``files[0]``, ``files[1]``…"""
+    form: list[dict[str, Any]] = [{"name": "payload_json", "value": json.dumps(body)}]
+    form += [
+        {
+            "name": f"files[{n}]",
+            "value": file.fp,
+            "filename": file.filename,
+            "content_type": "application/octet-stream",
+        }
+        for n, file in enumerate(files)
+    ]
+    return form
 
 
 def _channel_id(channel: str) -> int:

@@ -3,8 +3,11 @@
 :class:`SlackPoster` is what listeners and the scheduler call. It renders with
 :func:`~chatbot.render.slack_blocks.render_slack_report` and sends with the Web API
 (``chat.postMessage`` / ``chat.postEphemeral``) or a ``response_url``. Files come
-from the ``thread_files`` callable given at construction and go into the report's thread with
-``files_upload_v2``, so adding a file touches the composition root only, never the handlers.
+from the ``thread_files`` callable given at construction (the composition root gives the
+report's chart) and go into the report's thread with ``files_upload_v2``
+(``files.getUploadURLExternal``, the bytes to its upload URL, ``files.completeUploadExternal``),
+so adding a file touches the composition root only, never the handlers. A file that Slack
+refuses is logged (``slack_file_upload_failed``) and the report stands.
 
 A main message can carry Slack message metadata (:func:`delivery_metadata`) so that a
 scheduled delivery can later check the channel (:meth:`SlackPoster.find_delivery`) before
@@ -14,16 +17,20 @@ re-posting. Errors are ``slack_sdk.errors.SlackApiError``; see
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+import aiohttp
 import structlog
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
+from chatbot.render.chart import CHART_ALT, chart_title, render_chart
 from chatbot.render.slack_blocks import MessagePayload, render_slack_report
 
 log = structlog.get_logger(__name__)
@@ -43,6 +50,9 @@ class ThreadFile:
 
 
 ThreadFiles = Callable[[Report], Sequence[ThreadFile]]
+
+#: What a file upload may fail with, besides a bug: Slack refused, or the network did.
+UPLOAD_ERRORS = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
 
 
 class MessageMetadata(TypedDict):
@@ -79,6 +89,18 @@ def delivery_metadata(key: str, **payload: str) -> MessageMetadata:
 
 def _no_files(_report: Report) -> Sequence[ThreadFile]:
     return ()
+
+
+def chart_files(report: Report) -> Sequence[ThreadFile]:
+    """The report's chart, for its thread: ``support-report-<period>.png``."""
+    return [
+        ThreadFile(
+            filename=f"support-report-{report.period.slug}.png",
+            content=render_chart(report),
+            title=chart_title(report),
+            alt_text=CHART_ALT,
+        )
+    ]
 
 
 class SlackPoster:
@@ -129,7 +151,9 @@ class SlackPoster:
         replies = [
             await self.send_message(channel, reply, thread_ts=root) for reply in rendered["thread"]
         ]
-        files = [await self._upload(channel, root, f) for f in self.thread_files(report)]
+        files = await self.upload_files(
+            channel, root, await asyncio.to_thread(self.thread_files, report)
+        )
         log.info(
             "slack_report_posted",
             platform="slack",
@@ -142,7 +166,30 @@ class SlackPoster:
             channel=channel, ts=ts, thread_ts=root, replies=tuple(replies), files=tuple(files)
         )
 
-    async def _upload(self, channel: str, thread_ts: str, file: ThreadFile) -> str:
+    async def upload_files(
+        self, channel: str, thread_ts: str, files: Sequence[ThreadFile]
+    ) -> list[str]:
+        """Upload ``files`` into the thread; returns the ids of those Slack took.
+
+        A refused upload is logged (its file name and Slack's error, never a token) and the
+        rest go on: the report message is out already and stands without it.
+        """
+        done = []
+        for file in files:
+            try:
+                done.append(await self.upload(channel, thread_ts, file))
+            except UPLOAD_ERRORS as exc:
+                log.warning(
+                    "slack_file_upload_failed",
+                    platform="slack",
+                    channel=channel,
+                    filename=file.filename,
+                    error=_upload_error(exc),
+                )
+        return done
+
+    async def upload(self, channel: str, thread_ts: str, file: ThreadFile) -> str:
+        """Upload one file into a thread (``files_upload_v2``); returns its file id."""
         response = await self.client.files_upload_v2(
             channel=channel,
             thread_ts=thread_ts,
@@ -178,6 +225,23 @@ class SlackPoster:
             await respond_text(respond, payload["text"], blocks=payload["blocks"])
         log.info("slack_report_shown", platform="slack", private=True, via="response_url")
 
+    async def thread_filenames(self, channel: str, thread_ts: str) -> set[str]:
+        """The names of the files already shared in a thread (``conversations.replies``).
+
+        Needs the same history scopes as :meth:`find_delivery`.
+        """
+        names: set[str] = set()
+        cursor: str | None = None
+        while True:
+            response = await self.client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=200, cursor=cursor
+            )
+            for message in response.get("messages") or []:
+                names.update(str(f.get("name")) for f in message.get("files") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return names
+
     async def find_delivery(self, channel: str, key: str, *, oldest: str = "0") -> str | None:
         """The ``ts`` of a message in ``channel`` whose metadata names delivery ``key``, if any.
 
@@ -198,6 +262,12 @@ class SlackPoster:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None
+
+
+def _upload_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return type(exc).__name__
 
 
 async def respond_text(

@@ -10,6 +10,13 @@ so that a retry can read the channel's history and find a post that went through
 replica that sent it could record it. ``#name`` targets are resolved to channel ids once
 (``conversations.list``), because history can only be read by id.
 
+The report's files (its chart, from the poster's ``thread_files``) are kept on the row too,
+base64 in the payload, and go into the thread after the replies, exactly once: the first
+attempt uploads them after the main message; a retry that finds the main message already
+posted (:meth:`SlackReportPoster.resume`) first reads the thread (``conversations.replies``)
+and uploads only the files it does not show yet. That covers a replica that died between the
+message and the upload. A refused upload is logged and the report stands.
+
 The main message (and the channel lookup before it) is sent once per attempt, by a client
 without retry handlers and with a timeout shorter than the delivery lease: a post must not
 outlive the claim it was made under. (A client that waits out a 429 or resends after a
@@ -21,9 +28,10 @@ dropped connection goes back to the runner instead, which gives the row back wit
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 import structlog
@@ -33,10 +41,45 @@ from slack_sdk.web.async_client import AsyncWebClient
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
 from chatbot.delivery.slack.errors import describe_slack_error
-from chatbot.delivery.slack.poster import SlackPoster, delivery_metadata
+from chatbot.delivery.slack.poster import (
+    UPLOAD_ERRORS,
+    SlackPoster,
+    ThreadFile,
+    delivery_metadata,
+)
 from chatbot.render.slack_blocks import SlackReport, render_slack_report
 
 log = structlog.get_logger(__name__)
+
+
+class StoredFile(TypedDict):
+    """A thread file as the delivery row keeps it: its bytes in base64."""
+
+    filename: str
+    title: str
+    alt_text: str
+    content: str
+
+
+def _stored(file: ThreadFile) -> StoredFile:
+    return {
+        "filename": file.filename,
+        "title": file.title,
+        "alt_text": file.alt_text,
+        "content": base64.b64encode(file.content).decode("ascii"),
+    }
+
+
+def _thread_files(payload: dict[str, Any]) -> list[ThreadFile]:
+    return [
+        ThreadFile(
+            filename=f["filename"],
+            title=f["title"],
+            alt_text=f.get("alt_text", ""),
+            content=base64.b64decode(f["content"]),
+        )
+        for f in payload.get("files") or []
+    ]
 
 
 class SlackReportPoster:
@@ -51,8 +94,15 @@ class SlackReportPoster:
         self._channel_ids: dict[str, str] = {}
 
     def render(self, report: Report) -> str:
-        """The main message and thread replies as JSON, kept on the delivery row."""
-        return json.dumps(render_slack_report(report), ensure_ascii=False)
+        """The main message, thread replies and thread files as JSON, kept on the delivery row."""
+        rendered: dict[str, Any] = dict(render_slack_report(report))
+        try:
+            files = self.poster.thread_files(report)
+        except Exception:  # a chart is a bonus: the report goes out without it
+            log.exception("slack_thread_files_failed", platform="slack")
+            files = ()
+        rendered["files"] = [_stored(f) for f in files]
+        return json.dumps(rendered, ensure_ascii=False)
 
     async def channel_id(self, channel: str) -> str:
         """``C0123ABCD`` as it is; ``#support`` looked up once by name."""
@@ -94,7 +144,8 @@ class SlackReportPoster:
 
     async def post(self, channel: str, payload: str, key: str) -> str:
         """Post the stored message and its thread; returns ``<channel id>/<ts>``."""
-        rendered: SlackReport = json.loads(payload)
+        stored: dict[str, Any] = json.loads(payload)
+        rendered: SlackReport = {"main": stored["main"], "thread": stored["thread"]}
         try:
             target = await self.channel_id(channel)
             metadata = delivery_metadata(key)
@@ -111,7 +162,27 @@ class SlackReportPoster:
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("slack_thread_reply_failed", channel=target, error=type(exc).__name__)
                 break
+        await self._once.upload_files(target, ts, _thread_files(stored))
         return f"{target}/{ts}"
+
+    async def resume(self, channel: str, payload: str, message_id: str) -> None:
+        """Finish a post found already made: upload the files its thread does not show yet.
+
+        ``message_id`` is what :meth:`find_posted` returned (``<channel id>/<ts>``). Errors
+        are logged, never raised: the report message is out and stands without its files.
+        """
+        files = _thread_files(json.loads(payload))
+        if not files:
+            return
+        target, _, ts = message_id.partition("/")
+        try:
+            shown = await self._once.thread_filenames(target, ts)
+        except UPLOAD_ERRORS as exc:
+            log.warning("slack_thread_read_failed", channel=target, error=type(exc).__name__)
+            return
+        missing = [f for f in files if f.filename not in shown]
+        await self._once.upload_files(target, ts, missing)
+        log.info("slack_post_resumed", channel=target, uploaded=len(missing), found=len(shown))
 
 
 def single_try_client(client: AsyncWebClient, timeout: float | None = None) -> AsyncWebClient:
