@@ -9,7 +9,11 @@ Takes (see chatbot/sources/demo_data/README.md for what is real and what is synt
   closed in that window, and every issue still open; labels rebuilt from the exporter's
   current ``x_type`` / ``x_areas`` / ``x_priority`` fields, plus the labels of its
   2025-07-20 export where present;
-- webcompat/web-bugs (MPL-2.0): all 100 issues, with their bodies.
+- webcompat/web-bugs (MPL-2.0): all 100 issues, with their bodies and their real events
+  (``x_events``: event, actor login, time). They were all filed on one weekend, so each
+  gets ``x_demo_days``: the whole days the loader moves it by, spreading their days evenly
+  over the demo's :data:`WINDOW` in their real order (see :func:`spread_days`). The real
+  times stay in the file; the move keeps each ticket's time of day and every duration.
 Only the REST fields the product reads are kept.
 """
 
@@ -65,10 +69,42 @@ def vscode(path: Path) -> list[dict]:
     return keep
 
 
+def spread_days(created: list[datetime], window: timedelta = WINDOW) -> list[int]:
+    """Whole days to move each ticket by, so their days spread evenly over ``window``.
+
+    ``created`` is in real order (oldest first). Ticket k of n lands on the day
+    ``k × window / n`` days after the first day of the window, which ends on the newest
+    ticket's real day: the newest keeps its day, the others move back, each by whole days
+    (time of day, order and every duration are kept).
+    """
+    n = len(created)
+    last = created[-1].date()
+    span = window.days
+    moves = []
+    for k, moment in enumerate(created):
+        target = last - timedelta(days=(span * (n - 1)) // n - (span * k) // n)
+        moves.append((target - moment.date()).days)
+    return moves
+
+
+def _events(r: dict) -> list[dict]:
+    """The issue's real events, reduced to what the demo uses: kind, actor, time."""
+    return [
+        {
+            "event": e["event"],
+            "actor": (e.get("actor") or {}).get("login"),
+            "created_at": e["created_at"],
+        }
+        for e in r.get("x_events") or []
+    ]
+
+
 def webcompat(path: Path) -> list[dict]:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    rows.sort(key=lambda r: (_time(r["created_at"]), r["number"]))
+    moves = spread_days([_time(r["created_at"]) for r in rows])
     keep = []
-    for line in path.open(encoding="utf-8"):
-        r = json.loads(line)
+    for r, days in zip(rows, moves, strict=True):
         keep.append(
             {
                 "number": r["number"],
@@ -85,6 +121,8 @@ def webcompat(path: Path) -> list[dict]:
                 "labels": [{"name": label["name"]} for label in r["labels"]],
                 "milestone": {"title": (r.get("milestone") or {}).get("title")},
                 "body": r["body"],
+                "x_events": _events(r),
+                "x_demo_days": days,
             }
         )
     return keep

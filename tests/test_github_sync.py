@@ -275,6 +275,22 @@ def test_issue_form_fields_are_parsed(fake: FakeGitHub, store: SQLAlchemyTicketS
     )
 
 
+def test_bold_template_fields_are_parsed(fake: FakeGitHub, store: SQLAlchemyTicketStore) -> None:
+    """A body written from a ``**Key**: value`` template has its one-line fields stored."""
+    body = (
+        "**URL**: https://example.com/\r\n\r\n**Browser / Version**: Firefox 89.0\r\n"
+        "**Operating System**: Android 11\r\n**Steps to Reproduce**:\r\nTap the menu.\r\n"
+        "```\r\n**Not**: a field\r\n```\r\n**Bold prose** is not a field either.\r\n"
+    )
+    number = fake.open_issue(SQL, "example.com - menu does not open", body)
+    run_sync(fake, store, repos=SQL)
+    assert stored(store, SQL)[number].form_fields == (
+        ("URL", "https://example.com/"),
+        ("Browser / Version", "Firefox 89.0"),
+        ("Operating System", "Android 11"),
+    )
+
+
 def test_pages_that_shift_mid_read_lose_nothing(
     fake: FakeGitHub, store: SQLAlchemyTicketStore
 ) -> None:

@@ -14,6 +14,8 @@ from chatbot.core.report import Breakdown, Figures
 
 EMPTY_FIELD_VALUES = frozenset({"", "_no response_", "none", "n/a"})
 MAX_FIELD_VALUE_LENGTH = 60
+MAX_FIELD_VALUES = 7
+LINK_PREFIXES = ("http://", "https://")
 
 
 def percentile(values: Sequence[float], share: float = 0.9) -> float | None:
@@ -103,7 +105,12 @@ def waiting_for_reply(
 
 
 def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
-    """Received / resolved / pending per label and per issue-form field value."""
+    """Received / resolved / pending per label and per form-field value.
+
+    Labels first, then each form field in name order. A form-field value counts if it is a
+    short one-line answer that is not a link (a link names one page: it groups nothing);
+    a field with many values ends in one merged row (see :func:`_merge_tail`).
+    """
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     end = period.end_at
     for ticket in tickets:
@@ -118,20 +125,46 @@ def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
             if value.strip().lower() not in EMPTY_FIELD_VALUES
             and len(value) <= MAX_FIELD_VALUE_LENGTH
             and "\n" not in value
+            and not value.lower().startswith(LINK_PREFIXES)
         ]
         for key in dict.fromkeys(keys):
             row = counts[key]
             row[0] += is_new
             row[1] += is_done
             row[2] += is_new and ticket.is_open_at(end)
-    rows = [
-        Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
-        for (dim, value), (r, d, p) in counts.items()
-    ]
-    rows.sort(
-        key=lambda b: (b.dimension != "label", b.dimension, -b.received, -b.resolved, b.value)
+    labels: list[Breakdown] = []
+    fields: dict[str, list[Breakdown]] = defaultdict(list)
+    for (dim, value), (r, d, p) in counts.items():
+        line = Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
+        (labels if dim == "label" else fields[dim]).append(line)
+    labels.sort(key=_by_count)
+    return labels + [row for name in sorted(fields) for row in _merge_tail(name, fields[name])]
+
+
+def _by_count(row: Breakdown) -> tuple[int, int, str]:
+    """Most received first, then most resolved, then by value: the order of every table."""
+    return (-row.received, -row.resolved, row.value)
+
+
+def _merge_tail(name: str, rows: list[Breakdown]) -> list[Breakdown]:
+    """One form field's rows, most frequent first; past :data:`MAX_FIELD_VALUES`, merged.
+
+    A field with more values than that (a version, a free-text answer) keeps its most
+    frequent ones and merges the rest into one ``Other (N values)`` row, last, so every
+    surface shows the same short table and the counts still add up.
+    """
+    rows = sorted(rows, key=_by_count)
+    if len(rows) <= MAX_FIELD_VALUES:
+        return rows
+    head, tail = rows[: MAX_FIELD_VALUES - 1], rows[MAX_FIELD_VALUES - 1 :]
+    other = Breakdown(
+        dimension=name,
+        value=f"Other ({len(tail)} values)",
+        received=sum(b.received for b in tail),
+        resolved=sum(b.resolved for b in tail),
+        pending=sum(b.pending for b in tail),
     )
-    return rows
+    return [*head, other]
 
 
 def per_day(tickets: Sequence[Ticket], period: Period) -> list[tuple[str, int, int]]:

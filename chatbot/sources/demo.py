@@ -1,9 +1,13 @@
 """The bundled demo tickets: real issues, moved in time so that every period has some.
 
 The tickets are real (see ``demo_data/README.md`` and ``demo_data/ATTRIBUTION.md``). At load
-time each repository's timestamps are shifted by one offset so that its newest activity
-falls :data:`NEWEST_ACTIVITY_AGO` before now; the sources hold comment counts only, so
-comment times and authors are synthesized deterministically from those counts.
+time a ticket that carries ``x_demo_days`` is first moved by those whole days (the build
+spread the webcompat tickets, all filed on one weekend, over the demo's months); then each
+repository's timestamps are shifted by one offset so that its newest activity falls
+:data:`NEWEST_ACTIVITY_AGO` before now. The sources hold comment counts only, so comments
+are synthesized deterministically from those counts, with empty bodies: at the times and
+by the actors of the ticket's real events where it has them (:func:`event_comments`),
+otherwise by a made-up team (:func:`synthesize_comments`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from chatbot.sources.rest import parse_time, ticket_from_rest
 NEWEST_ACTIVITY_AGO = timedelta(hours=3)
 TEAM = ("support-alex", "support-sam", "support-kim")
 MAX_OPEN_THREAD = timedelta(days=45)
+EVENT_BOT = "webcompat-bot"
+CLOSE_SLACK = timedelta(minutes=1)  # a close event may be stamped a second after closed_at
 
 
 def _records() -> Iterator[dict[str, Any]]:
@@ -76,6 +82,65 @@ def synthesize_comments(ticket: Ticket, snapshot: datetime, repo_index: int) -> 
     return tuple(comments)
 
 
+def _reply_moments(events: Sequence[dict[str, Any]]) -> list[tuple[str, datetime]]:
+    """Where a real person or bot acted on a ticket: its closes, then each person's first act.
+
+    A close is when webcompat's bot or triagers write their closing comment; a triager's
+    first label or milestone (before any close of theirs) is when they first looked at the
+    report. Each group oldest first.
+    """
+    closes: dict[tuple[str, datetime], None] = {}
+    firsts: dict[tuple[str, datetime], None] = {}
+    seen: set[str] = set()
+    for event in sorted(events, key=lambda e: str(e.get("created_at"))):
+        actor = event.get("actor")
+        if not isinstance(actor, str) or not actor:
+            continue
+        at = parse_time(event.get("created_at"), "x_events.created_at")
+        if event.get("event") == "closed":
+            closes[(actor, at)] = None
+        elif actor != EVENT_BOT and actor not in seen:
+            firsts[(actor, at)] = None
+        seen.add(actor)
+    return [*closes, *(m for m in firsts if m not in closes)]
+
+
+def event_comments(
+    ticket: Ticket, events: Sequence[dict[str, Any]], snapshot: datetime, repo_index: int
+) -> tuple[Comment, ...]:
+    """``ticket.comment_count`` comments placed at the ticket's real events, by their actors.
+
+    The real events say who acted and when, not who commented: each comment takes one real
+    moment (:func:`_reply_moments`) no later than the close, closes first, by that moment's
+    actor as a MEMBER (events carry no association; the actors had triage rights, and the
+    source records the bot's own issues as MEMBER). Comments beyond the real moments, or
+    on a ticket with none, fall back to :func:`synthesize_comments`. Deterministic, like it.
+    """
+    n = ticket.comment_count
+    closed = ticket.closed_at
+    moments = [
+        (login, min(at, closed) if closed else at)
+        for login, at in _reply_moments(events)
+        if closed is None or at <= closed + CLOSE_SLACK
+    ]
+    if n == 0 or not moments:
+        return synthesize_comments(ticket, snapshot, repo_index)
+    chosen = sorted(moments[:n], key=lambda m: m[1])
+    made = [
+        Comment(
+            id=(repo_index + 1) * 10**9 + ticket.number * 100 + i,
+            author=Person(login=login, association="MEMBER"),
+            created_at=max(at, ticket.created_at),
+        )
+        for i, (login, at) in enumerate(chosen)
+    ]
+    if n > len(made):
+        rest = replace(ticket, comment_count=n - len(made))
+        extra = synthesize_comments(rest, snapshot, repo_index)
+        made += [replace(c, id=c.id + len(made)) for c in extra]
+    return tuple(sorted(made, key=lambda c: (c.created_at, c.id)))
+
+
 def _shift(ticket: Ticket, delta: timedelta) -> Ticket:
     return replace(
         ticket,
@@ -98,19 +163,29 @@ def anchor(now: datetime, tz: str = "UTC") -> datetime:
 
 
 def demo_tickets(now: datetime, tz: str = "UTC") -> list[Ticket]:
-    """The demo tickets, rebased so each repository's newest activity is a little before now."""
-    by_repo: dict[str, list[Ticket]] = defaultdict(list)
+    """The demo tickets, rebased so each repository's newest activity is a little before now.
+
+    Comments are made in each ticket's real time (open threads end at the repository's
+    snapshot), then the ticket moves by its ``x_demo_days``, then its repository's offset.
+    """
+    by_repo: dict[str, list[tuple[Ticket, dict[str, Any]]]] = defaultdict(list)
     for record in _records():
         ticket = ticket_from_rest(record, comments=[])
-        by_repo[ticket.repo].append(ticket)
+        by_repo[ticket.repo].append((ticket, record))
     result: list[Ticket] = []
-    for index, (_, tickets) in enumerate(sorted(by_repo.items())):
-        snapshot = max(max(t.created_at, t.closed_at or t.created_at) for t in tickets)
+    for index, (_, pairs) in enumerate(sorted(by_repo.items())):
+        snapshot = max(max(t.created_at, t.closed_at or t.created_at) for t, _ in pairs)
         threaded = []
-        for ticket in tickets:
-            comments = synthesize_comments(ticket, snapshot, index)
+        for ticket, record in pairs:
+            events = record.get("x_events") or []
+            comments = (
+                event_comments(ticket, events, snapshot, index)
+                if events
+                else synthesize_comments(ticket, snapshot, index)
+            )
             latest = max([ticket.updated_at, *(c.created_at for c in comments)])
-            threaded.append(replace(ticket, comments=comments, updated_at=latest))
+            moved = replace(ticket, comments=comments, updated_at=latest)
+            threaded.append(_shift(moved, timedelta(days=int(record.get("x_demo_days") or 0))))
         newest = max(
             max([t.created_at, t.closed_at or t.created_at, *(c.created_at for c in t.comments)])
             for t in threaded

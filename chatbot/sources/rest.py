@@ -46,6 +46,15 @@ _REPO_IN_API_URL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+?)(?:/|$)")
 _REPO_IN_WEB_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/(?:issues|pull)/")
 _REPO = re.compile(r"^[^/\s]{1,100}/[^/\s]{1,99}$")
 _FORM_HEADING = re.compile(r"^### (?P<label>[^\n]+?)\s*$", re.MULTILINE)
+MAX_BOLD_KEY = 40
+MAX_BOLD_VALUE = 200
+MAX_BOLD_FIELDS = 30
+# ``**Key**: value`` or ``**Key:** value`` on one line: a common Markdown issue template shape.
+_BOLD_FIELD = re.compile(
+    rf"^\*\*(?P<label>[^*:\n]{{1,{MAX_BOLD_KEY}}}?)\s*(?:\*\*:|:\*\*)[ \t]*"
+    rf"(?P<value>\S[^\n]{{0,{MAX_BOLD_VALUE - 1}}}?)\s*$"
+)
+_FENCE = re.compile(r"^\s*(```|~~~)")
 _ISSUE_URL = re.compile(r"/issues/(\d{1,19})$")
 
 
@@ -89,10 +98,15 @@ def issue_number_of(url: Any) -> int | None:
 
 
 def parse_form_fields(body: str) -> tuple[tuple[str, str], ...]:
-    """Issue-form fields from a body: ``### Label`` headings, each followed by its value.
+    """Form fields from a body: issue-form headings, then one-line ``**Key**: value`` fields.
 
-    Empty answers (``_No response_``) are kept as empty strings so a breakdown can skip them.
-    A body with no ``### `` heading is not a form and gives no fields.
+    GitHub issue forms write ``### Label`` headings, each followed by its value; empty
+    answers (``_No response_``) are kept as empty strings so a breakdown can skip them.
+    Markdown templates often write ``**Browser / Version**: Firefox 89.0`` lines instead
+    (webcompat does); those count too, but only in a bounded shape, so that ordinary bold
+    prose does not become a field: a key of at most :data:`MAX_BOLD_KEY` characters
+    starting a line, a value on the same line of at most :data:`MAX_BOLD_VALUE`, no code
+    block, at most :data:`MAX_BOLD_FIELDS` of them, and no name a heading already gave.
     """
     text = body.replace("\r\n", "\n")
     headings = list(_FORM_HEADING.finditer(text))
@@ -102,6 +116,29 @@ def parse_form_fields(body: str) -> tuple[tuple[str, str], ...]:
         value = text[heading.end() : end].strip()
         name = clip(heading.group("label").strip(), NAME_WIDTH)
         fields.append((name, "" if value == NO_RESPONSE else value))
+    return tuple(fields) + _bold_fields(text, {name for name, _ in fields})
+
+
+def _bold_fields(text: str, taken: set[str]) -> tuple[tuple[str, str], ...]:
+    """The ``**Key**: value`` lines of ``text`` outside code blocks, first of each name."""
+    fields: list[tuple[str, str]] = []
+    in_fence = False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not line.startswith("**"):
+            continue
+        match = _BOLD_FIELD.match(line)
+        if match is None:
+            continue
+        name = match.group("label").strip()
+        if not name or name in taken:
+            continue
+        taken.add(name)
+        fields.append((name, match.group("value")))
+        if len(fields) == MAX_BOLD_FIELDS:
+            break
     return tuple(fields)
 
 
