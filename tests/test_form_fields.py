@@ -61,3 +61,18 @@ def test_breakdown_leaves_out_links_and_merges_a_long_tail() -> None:
     assert (rows[0].value, rows[0].received) == ("Firefox 89.0", 3)
     assert rows[-1].value == "Other (4 values)"  # 10 values: the 6 most frequent, then 4
     assert sum(b.received for b in rows) == len(tickets)
+
+
+def test_a_field_whose_every_answer_differs_is_left_out() -> None:
+    """Free-text answers (one description per ticket) group nothing: no table for them."""
+    tickets = [
+        ticket(
+            n,
+            "2025-04-22 09:00",
+            form_fields=(("Description", f"Something different {n}"), ("Browser", "Firefox")),
+        )
+        for n in range(1, 6)
+    ]
+    rows = breakdown(tickets, parse_period("this-week", Calendar(now=NOW)))
+    assert {row.dimension for row in rows} == {"Browser"}
+    assert [(r.value, r.received) for r in rows] == [("Firefox", 5)]

@@ -109,7 +109,8 @@ def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
 
     Labels first, then each form field in name order. A form-field value counts if it is a
     short one-line answer that is not a link (a link names one page: it groups nothing);
-    a field with many values ends in one merged row (see :func:`_merge_tail`).
+    a field with many values ends in one merged row (see :func:`_merge_tail`), and a field
+    whose every answer differs is left out (see :func:`_groups`).
     """
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     end = period.end_at
@@ -138,7 +139,21 @@ def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
         line = Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
         (labels if dim == "label" else fields[dim]).append(line)
     labels.sort(key=_by_count)
-    return labels + [row for name in sorted(fields) for row in _merge_tail(name, fields[name])]
+    return labels + [
+        row
+        for name in sorted(fields)
+        if _groups(fields[name])
+        for row in _merge_tail(name, fields[name])
+    ]
+
+
+def _groups(rows: list[Breakdown]) -> bool:
+    """True if some value of a form field is shared by two tickets of the period.
+
+    A field whose every answer differs (a free-text description, a URL) groups nothing
+    and is left out; one or two tickets with a field still show it.
+    """
+    return len(rows) <= 2 or any(row.received >= 2 or row.resolved >= 2 for row in rows)
 
 
 def _by_count(row: Breakdown) -> tuple[int, int, str]:
