@@ -20,6 +20,9 @@ from chatbot.core.periods import Period, utc_now
 from chatbot.core.ports import TicketStore
 from chatbot.core.report import Activity, DailyLink, Report, TicketRef
 
+TEXT_CHARS = 2000
+"""Characters of each ticket's body (and of each comment) read for the themes."""
+
 #: Rewrites a built report (the model), given a way to read a cited ticket's full text.
 Refine = Callable[[Report, Callable[[TicketRef], Ticket | None]], Report]
 
@@ -54,6 +57,7 @@ class ReportService:
         before = period.previous()
         # One read covers both periods: the analysis keeps to each period's own tickets.
         tickets = self.store.tickets_touched(before.start_at, period.end_at)
+        texts = self.store.ticket_texts([t.key for t in tickets], TEXT_CHARS)
         backlog = self.store.backlog(min(period.end_at, now))
         until = None
         if period.in_progress(now):
@@ -73,6 +77,7 @@ class ReportService:
             daily_links=daily_links,
             previous_period=before,
             previous_until=until,
+            texts=texts,
         )
         return report if self.refine is None else self.refine(report, self._full_text)
 

@@ -114,6 +114,8 @@ def recommend(
         )
 
     for theme in themes:
+        if theme.other:
+            continue  # the rest of the tickets: no one cause to look for
         open_refs = [
             r
             for r in theme.tickets
