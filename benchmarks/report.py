@@ -72,9 +72,9 @@ class ThemeClock:
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.inner = analysis_report.find_themes
+        self.inner = getattr(analysis_report, "find_themes")  # noqa: B009 - wrapped below
 
-    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __call__(self, *args, **kwargs):
         start = time.perf_counter()
         try:
             return self.inner(*args, **kwargs)
@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--requests", default="last-week,last-90-days,last-365-days")
     args = parser.parse_args()
     clock = ThemeClock()
-    analysis_report.find_themes = clock  # type: ignore[assignment]
+    setattr(analysis_report, "find_themes", clock)  # noqa: B010 - time every call
     workdir = Path(tempfile.mkdtemp(prefix="bench-report-"))
     for size in (int(s) for s in args.sizes.split(",")):
         tickets = resample(size, args.years)
