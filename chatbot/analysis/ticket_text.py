@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 
 from chatbot.core.models import Ticket
 
@@ -47,9 +46,9 @@ _TITLE_PREFIX = re.compile(r"^\s*(\[[^\]]{1,40}\]\s*:?\s*)+")
 _TITLE_SPLIT = re.compile(r"\s+-\s+|:\s+")
 _ERROR_NAME = re.compile(r"\b[A-Za-z_]\w*(Error|Exception|Fault|Panic)\b")
 _NORMAL = re.compile(r"[\W_]+")
+_WORDLIKE = re.compile(r"[^\W_]")
 
 
-@lru_cache(maxsize=65536)
 def _normal(line: str) -> str:
     """A line as compared across tickets: lower case, words only."""
     return _NORMAL.sub(" ", line.lower()).strip()
@@ -59,10 +58,15 @@ def _marked_up_lines(text: str) -> list[str]:
     """``text`` with the markup rules applied, as its non-empty lines."""
     if "](" in text:
         text = _LINK.sub(lambda m: " " if m.group(1) else m.group(2), text)
-    text = _NOISE.sub(" ", text)
-    text = _BOLD_FIELD.sub("", _DROP_LINE.sub("", text))
+    # each rule runs only where its mark occurs: most lines of most tickets are plain text
+    if "<" in text or "http" in text or "www." in text:
+        text = _NOISE.sub(" ", text)
+    if "#" in text or ">" in text or "[" in text or " wrote:" in text:
+        text = _DROP_LINE.sub("", text)
+    if "**" in text:
+        text = _BOLD_FIELD.sub("", text)
     stripped = (raw.strip(" \t`*_~|") for raw in text.splitlines())
-    return [line for line in stripped if _normal(line)]
+    return [line for line in stripped if _WORDLIKE.search(line)]
 
 
 def _title_parts(title: str) -> list[str]:
@@ -78,13 +82,28 @@ def raw_texts(tickets: Iterable[Ticket]) -> dict[Key, str]:
     }
 
 
-def _template(docs: Iterable[tuple[str, Sequence[str]]]) -> set[tuple[str, str]]:
+Lines = list[tuple[str, str]]
+"""Lines of a text, each with its compared form (:func:`_normal`)."""
+
+
+def _with_normal(lines: Iterable[str]) -> Lines:
+    return [(line, _normal(line)) for line in lines]
+
+
+def _kept(lines: Lines, template: set[tuple[str, str]], repo: str) -> list[str]:
+    """The lines that are not template (a line naming an error always stays)."""
+    return [
+        line for line, normal in lines if (repo, normal) not in template or _ERROR_NAME.search(line)
+    ]
+
+
+def _template(docs: Iterable[tuple[str, Lines]]) -> set[tuple[str, str]]:
     """(repo, normalized line) pairs that occur in a large share of that repo's documents."""
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     sizes: Counter[str] = Counter()
     for repo, lines in docs:
         sizes[repo] += 1
-        seen[repo].update({_normal(line) for line in lines})
+        seen[repo].update({normal for _, normal in lines})
     return {
         (repo, line)
         for repo, counts in seen.items()
@@ -103,21 +122,17 @@ def clean_texts(
     reporter's own summary, and never cut.
     """
     given = raw_texts(tickets) if texts is None else texts
-    titles = {t.key: _title_parts(t.title) for t in tickets}
-    bodies = {t.key: _marked_up_lines(given.get(t.key, "")) for t in tickets}
+    # each line with its compared form, computed once; the raw text is cut first (twice the
+    # limit: markup and template go) so a huge body costs no more than a long one
+    titles = {t.key: _with_normal(_title_parts(t.title)) for t in tickets}
+    bodies = {
+        t.key: _with_normal(_marked_up_lines(given.get(t.key, "")[: 2 * limit])) for t in tickets
+    }
     template_titles = _template((t.repo, titles[t.key]) for t in tickets)
     template_lines = _template((t.repo, bodies[t.key]) for t in tickets)
     out: dict[Key, str] = {}
     for t in tickets:
-
-        def kept(lines: Sequence[str], template: set[tuple[str, str]], repo: str = t.repo) -> str:
-            return "\n".join(
-                line
-                for line in lines
-                if (repo, _normal(line)) not in template or _ERROR_NAME.search(line)
-            )
-
-        title = kept(titles[t.key], template_titles).replace("\n", " - ")
-        body = kept(bodies[t.key], template_lines)
+        title = " - ".join(_kept(titles[t.key], template_titles, t.repo))
+        body = "\n".join(_kept(bodies[t.key], template_lines, t.repo))
         out[t.key] = f"{title}\n{body}"[: limit + len(title)]
     return out
