@@ -10,8 +10,9 @@ those beyond ``limit``, fold into a final "Other" theme, so every ticket of the 
 exactly one theme. A period too small for that, or where nothing is shared, has no themes.
 
 Both steps are near-linear in the number of tickets (sparse matrices, a fixed number of
-topics and iterations), and the text of each ticket is bounded, so 90 days of a busy
-tracker group in well under a second. Labels are never read: workflow and bot labels
+topics and iterations), and the text of each ticket is bounded: the time grows with the
+period's tickets, about 0.1 ms per ticket and per period read (``benchmarks/report.py``;
+cleaning the text is about half of it). Labels are never read: workflow and bot labels
 (status, triage, ``ml-*``) cannot name a theme. scikit-learn is imported only when a
 report groups tickets, so importing the package stays cheap.
 """
