@@ -21,6 +21,9 @@ from chatbot.core.periods import Period, utc_now
 from chatbot.core.ports import TicketStore
 from chatbot.core.report import Activity, DailyLink, Report, TicketRef
 
+TEXT_CHARS = 2000
+"""Characters of each ticket's body (and of each comment) read for the themes."""
+
 #: Rewrites a built report (the model), given a way to read a cited ticket's full text.
 Refine = Callable[[Report, Callable[[TicketRef], Ticket | None]], Report]
 #: The note of a report built offline on purpose although a model is configured.
@@ -67,6 +70,7 @@ class ReportService:
         before = period.previous()
         # One read covers both periods: the analysis keeps to each period's own tickets.
         tickets = self.store.tickets_touched(before.start_at, period.end_at)
+        texts = self.store.ticket_texts([t.key for t in tickets], TEXT_CHARS)
         backlog = self.store.backlog(min(period.end_at, now))
         until = None
         if period.in_progress(now):
@@ -86,6 +90,7 @@ class ReportService:
             daily_links=daily_links,
             previous_period=before,
             previous_until=until,
+            texts=texts,
         )
         if self.refine is None:
             return report

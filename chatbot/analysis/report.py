@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -56,6 +56,16 @@ def _with_period_states(report: Report, tickets: Sequence[Ticket], as_of: dateti
     )
 
 
+def _active_before(ticket: Ticket, before: Period, until: datetime | None) -> bool:
+    """True if ``ticket`` was active in ``before`` (and before ``until``, if given)."""
+    moment = last_activity(ticket, before)
+    if moment is None or until is None or moment < until:
+        return moment is not None
+    moments = [c.created_at for c in ticket.comments]
+    moments += [m for m in (ticket.created_at, ticket.closed_at) if m]
+    return any(before.contains(m) and m < until for m in moments)
+
+
 def build_report(
     *,
     period: Period,
@@ -69,14 +79,27 @@ def build_report(
     source: str = "store",
     previous_period: Period | None = None,
     previous_until: datetime | None = None,
+    texts: Mapping[tuple[str, int], str] | None = None,
 ) -> Report:
-    """The full report of ``period``; pure: the same inputs give the same report."""
+    """The full report of ``period``; pure: the same inputs give the same report.
+
+    ``texts`` holds each ticket's body and comment bodies, for the themes
+    (``TicketStore.ticket_texts``); without it the themes read what the tickets carry.
+    When ``previous`` figures are given, ``tickets`` are taken to cover the previous period
+    too, and each theme counts the previous period's tickets that fall in it.
+    """
+    before = previous_period or period.previous()
+    earlier = (
+        None
+        if previous is None
+        else [t for t in tickets if _active_before(t, before, previous_until)]
+    )
     history = tickets  # both periods' tickets: some recommendations look at the one before
     tickets = [t for t in tickets if last_activity(t, period) is not None]
     figures = compute_figures(tickets, period, backlog)
     ranked = rank(score_ticket(t, period, now) for t in tickets)
     order = [(a.ticket.repo, a.ticket.number) for a in ranked]
-    themes = find_themes(tickets, period, order)
+    themes = find_themes(tickets, period, order, texts=texts, previous=earlier)
     waiting = waiting_for_reply(tickets, period, now)
     report = Report(
         period=period,

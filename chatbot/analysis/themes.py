@@ -1,126 +1,346 @@
-"""Common issues, offline: tickets grouped by a shared topical label or title word.
+"""Common issues, offline: the period's tickets grouped by what their text is about.
 
-A greedy cover: among the tickets active in the period, take the label or title word that
-the most not-yet-grouped tickets share (at least two), make it a theme, and repeat, up to
-``limit`` themes. Labels that only describe workflow (status, triage, priority, ...) and
-labels carried by most tickets of the period (``bug`` on a bug tracker) say nothing about
-the topic and are skipped, as are common English and support words in titles.
+Each ticket's title, body and comments, with template and markup taken out
+(:mod:`chatbot.analysis.ticket_text`), become a TF-IDF vector (sublinear term frequency,
+words and word pairs, English and support stop words); non-negative matrix factorization
+(NMF, ``init="nndsvd"``: no random start, so the same data always gives the same themes)
+finds a few topics, and each ticket joins the topic it weighs most in, provided its text
+holds one of that topic's leading terms. Topics of fewer than :data:`MIN_THEME` tickets, and
+those beyond ``limit``, fold into a final "Other" theme, so every ticket of the period is in
+exactly one theme. A period too small for that, or where nothing is shared, has no themes.
+
+Both steps are near-linear in the number of tickets (sparse matrices, a fixed number of
+topics and iterations), and the text of each ticket is bounded: the time grows with the
+period's tickets, about 0.1 ms per ticket and per period read (``benchmarks/report.py``;
+cleaning the text is about half of it). Labels are never read: workflow and bot labels
+(status, triage, ``ml-*``) cannot name a theme. scikit-learn is imported only when a
+report groups tickets, so importing the package stays cheap.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Sequence
+import warnings
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from chatbot.analysis.scoring import ticket_ref
+from chatbot.analysis.ticket_text import Key, clean_texts
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Theme
 
-WORKFLOW_LABEL = re.compile(
-    r"^(status|triage|pri|priority|severity|sev|needs|stale|resolution|approved|type|kind|"
-    r"won'?t ?fix|wontfix|duplicate|invalid|user-filed|good first issue|help wanted|"
-    r"bug|enhancement|feature|feature request|question)\b",
-    re.IGNORECASE,
-)
-STOPWORDS = frozenset(
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+MIN_TICKETS = 6
+"""Fewer tickets than this in a period: no common theme can honestly be told apart."""
+MIN_THEME = 3
+"""A theme groups at least this many tickets."""
+MAX_CITED = 10
+MAX_TOPICS = 12
+TICKETS_PER_TOPIC = 8
+"""One topic per this many tickets, up to :data:`MAX_TOPICS`, at least two."""
+LEADING_TERMS = 8
+"""A ticket joins a topic only if its text holds one of the topic's leading terms."""
+NAME_TERMS = 3
+NAME_SHARE = 0.15
+"""A term names a theme only if at least this share of its tickets use it."""
+MAX_FEATURES = 6000
+MAX_ITER = 100
+SUPPORT_WORDS = frozenset(
     """
-    a about after again all also an and any are as at be been before being but by can
-    cannot could did does doesn't doing don't down each even for from get gets getting
-    had has have how i if in into is isn't it its it's just like make makes more most
-    my new no not of on once only or other our out over same see should so some still
-    than that the their them then there these they this those through to too under
-    unable until up use used using via was wasn't we were what when where which while
-    who why will with without won't would you your
-    add added adding allow bug bugs can't error errors fail failed fails failing feature
-    fix issue issues problem problems request support work works working broken show
-    shows showing option options able instead site page wrong incorrect correctly
-    properly causes cause does display displayed displays missing open opening
+    able actual actually add added adding afterwards allow already also anymore app application
+    attached behavior behaviour browser bug bugs case cause causes com comment comments correctly
+    currently describe description details doesn does don error errors example expected fail
+    failed fails failing feature fine fix fixed following get gets getting going good happen
+    happened happening happens hello help hi http https info information instead is issue
+    issues just know let like look looks make makes need needed new note ok okay open opening
+    option options os page please possible problem problems properly provide reported
+    reproduce reproduced reproducible request result right said say screenshot screenshots
+    see seems set shown show shows showing site steps sure thank thanks thing things think
+    trying try tried update updated use used user users using version want way work worked
+    working works wrong www yes
     """.split()  # noqa: SIM905
 )
-MIN_TICKETS = 2
-MAX_SHARE = 0.6
-MAX_CITED = 10
-_WORD = re.compile(r"[a-z][a-z0-9+#.]{2,}")
+_ERROR_TERM = re.compile(r"\w{3,}(error|exception)\b")
+_PLURAL = re.compile(r"(?:(?<=[sxz])|(?<=ch)|(?<=sh))es$|(?<!s)s$")
+_WORD_PATTERN = r"(?u)\b[^\W\d_][\w]+\b"
 
 
-def _label_key(label: str) -> str:
-    return "label:" + label
+@dataclass(frozen=True, slots=True)
+class _Topic:
+    """One topic of the fitted model: its member tickets and its name terms."""
 
-
-def _keys(ticket: Ticket, common_labels: set[str]) -> set[str]:
-    keys = {
-        _label_key(label)
-        for label in ticket.labels
-        if label not in common_labels and not WORKFLOW_LABEL.match(label)
-    }
-    words = {w.strip(".") for w in _WORD.findall(ticket.title.lower())}
-    keys |= {"word:" + w for w in words if len(w) >= 4 and w not in STOPWORDS}
-    return keys
+    index: int
+    members: list[Ticket]
+    terms: tuple[str, ...]
 
 
 def find_themes(
-    tickets: Sequence[Ticket], period: Period, order: Sequence[tuple[str, int]], limit: int = 5
+    tickets: Sequence[Ticket],
+    period: Period,
+    order: Sequence[Key],
+    limit: int = 6,
+    *,
+    texts: Mapping[Key, str] | None = None,
+    previous: Sequence[Ticket] | None = None,
 ) -> list[Theme]:
-    """Group the period's tickets into at most ``limit`` themes, largest first.
+    """Group the period's ``tickets`` into at most ``limit`` themes plus "Other", largest first.
 
-    ``order`` lists ticket keys most active first; it orders the tickets of each theme.
+    ``order`` lists ticket keys most active first; it orders the tickets each theme cites.
+    ``texts`` holds each ticket's body and comment bodies (without it, what the tickets
+    carry). ``previous``, the previous period's tickets, are placed in the fitted themes to
+    fill each theme's ``previous`` count (None when not given).
     """
+    tickets = sorted(tickets, key=lambda t: t.key)  # the input order never matters
+    if len(tickets) < MIN_TICKETS:
+        return []
+    past = sorted(previous or (), key=lambda t: t.key)
+    keys = {t.key for t in tickets}
+    cleaned = clean_texts([*tickets, *(t for t in past if t.key not in keys)], texts)
+    fitted = _fit([cleaned[t.key] for t in tickets], len(tickets))
+    if fitted is None:
+        return []
+    vectorizer, model, matrix, weights = fitted
+    vocabulary = vectorizer.get_feature_names_out()
+    leading = _leading(model.components_, LEADING_TERMS)
+    assigned = _assign(matrix, weights, leading)
+    topics = _topics(tickets, assigned, model.components_, vocabulary, cleaned)
+    kept = sorted(topics, key=lambda tp: (-len(tp.members), tp.terms))[:limit]
+    if not kept:
+        return []
+    past_counts: Counter[int] | None = None
+    if previous is not None:
+        past_counts = Counter()
+        if past:
+            past_matrix = vectorizer.transform([cleaned[t.key] for t in past])
+            with _bounded_rounds():
+                past_weights = model.transform(past_matrix)
+            past_counts.update(int(i) for i in _assign(past_matrix, past_weights, leading))
     rank = {key: i for i, key in enumerate(order)}
-    label_counts: dict[str, int] = defaultdict(int)
-    for ticket in tickets:
-        for label in set(ticket.labels):
-            label_counts[label] += 1
-    common = {
-        label
-        for label, n in label_counts.items()
-        if len(tickets) >= 5 and n > MAX_SHARE * len(tickets)
-    }
-    members: dict[str, list[Ticket]] = defaultdict(list)
-    for ticket in tickets:
-        for key in _keys(ticket, common):
-            members[key].append(ticket)
-
-    themes: list[Theme] = []
-    grouped: set[tuple[str, int]] = set()
-    while len(themes) < limit:
-        best = max(
-            members.items(),
-            key=lambda item: (
-                sum(t.key not in grouped for t in item[1]),
-                item[0].startswith("label:"),
-                item[0],
-            ),
-            default=None,
+    themes = [
+        _theme(
+            tp.members,
+            period,
+            rank,
+            tp.terms,
+            None if past_counts is None else past_counts[tp.index],
         )
-        if best is None or sum(t.key not in grouped for t in best[1]) < MIN_TICKETS:
-            break
-        key, group = best
-        del members[key]
-        grouped |= {t.key for t in group}
-        group = sorted(group, key=lambda t: rank.get(t.key, len(rank)))
-        themes.append(_theme(key, group, period))
+        for tp in kept
+    ]
+    grouped = {t.key for tp in kept for t in tp.members}
+    rest = [t for t in tickets if t.key not in grouped]
+    if rest:
+        themes.append(_other(rest, period, rank))
     return themes
 
 
-def _theme(key: str, group: Sequence[Ticket], period: Period) -> Theme:
-    kind, _, name = key.partition(":")
+def _fit(docs: list[str], n: int) -> tuple[Any, Any, Any, npt.NDArray[np.float64]] | None:
+    """TF-IDF and NMF fitted on ``docs``; None when they share no term at all."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        lowercase=True,
+        token_pattern=_WORD_PATTERN,
+        stop_words=sorted(ENGLISH_STOP_WORDS | SUPPORT_WORDS),
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=2,
+        max_df=0.7,
+        max_features=MAX_FEATURES,
+        dtype=_float32(),
+    )
+    try:
+        matrix = vectorizer.fit_transform(docs)
+    except ValueError:  # nothing left: every term too rare or too common
+        return None
+    if matrix.shape[1] < 2:
+        return None
+    topics = max(2, min(MAX_TOPICS, n // TICKETS_PER_TOPIC, matrix.shape[1]))
+    model = NMF(n_components=topics, init="nndsvd", max_iter=MAX_ITER, random_state=0)
+    with _bounded_rounds():
+        weights = model.fit_transform(matrix)
+    return vectorizer, model, matrix, weights
+
+
+@contextmanager
+def _bounded_rounds() -> Iterator[None]:
+    """NMF runs at most :data:`MAX_ITER` rounds, and saying it stopped there is no news.
+
+    The groups are settled well before the factors converge to the last decimal, and the
+    bound keeps the time of a large period bounded.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _float32() -> Any:
+    import numpy as np
+
+    return np.float32
+
+
+def _leading(components: Any, count: int) -> Any:
+    """For each topic, the indexes of its ``count`` heaviest terms (ties by term index)."""
+    import numpy as np
+
+    return np.argsort(-components, axis=1, kind="stable")[:, :count]
+
+
+def _assign(matrix: Any, weights: Any, leading: Any) -> Any:
+    """Each document's topic: the one it weighs most in, or -1 (none: "Other").
+
+    A document joins its topic only if it holds one of the topic's leading terms, so a
+    ticket that merely leans on a topic's rarer words does not pad it.
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    topics, count = leading.shape
+    marks = csr_matrix(
+        (np.ones(topics * count), (np.repeat(np.arange(topics), count), leading.ravel())),
+        shape=(topics, matrix.shape[1]),
+    )
+    held = (matrix @ marks.T).toarray()  # documents x topics: weight of leading terms held
+    rows = np.arange(weights.shape[0])
+    best = np.argmax(weights, axis=1)
+    keep = (weights[rows, best] > 0) & (held[rows, best] > 0)
+    return np.where(keep, best, -1)
+
+
+def _topics(
+    tickets: Sequence[Ticket],
+    assigned: Any,
+    components: Any,
+    vocabulary: Any,
+    cleaned: Mapping[Key, str],
+) -> list[_Topic]:
+    """The topics with at least :data:`MIN_THEME` members, each with its name terms."""
+    members: dict[int, list[Ticket]] = {}
+    for ticket, topic in zip(tickets, assigned, strict=True):
+        if topic >= 0:
+            members.setdefault(int(topic), []).append(ticket)
+    out = []
+    for index, group in sorted(members.items()):
+        if len(group) < MIN_THEME:
+            continue
+        ranked = [str(vocabulary[i]) for i in _leading(components[index : index + 1], 12)[0]]
+        terms = _name_terms(ranked, [cleaned[t.key] for t in group[:200]])
+        if terms:
+            out.append(_Topic(index=index, members=group, terms=terms))
+    return out
+
+
+def _name_terms(ranked: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
+    """Up to :data:`NAME_TERMS` distinct terms, heaviest first, as the tickets spell them.
+
+    Error names come first. A term must occur in a good share of the theme's tickets (a
+    topic's weights can lean on a word few of its tickets use). A word pair replaces its
+    word ("results grid" rather than "grid"); a term that repeats a word already shown
+    adds nothing ("field initialized", then not "initialized startup").
+    """
+    chosen: list[str] = []
+    needed = max(2.0, NAME_SHARE * len(texts))
+    # an error's name says the symptom best: ``LateInitializationError`` before "crash"
+    for term in sorted(ranked, key=lambda term: not _ERROR_TERM.search(term)):
+        words = _stems(term)
+        if any(words & _stems(c) for c in chosen if not _stems(c) < words):
+            continue  # repeats a word already shown
+        if _documents_with(term, texts) < needed:
+            continue
+        chosen = [c for c in chosen if not _stems(c) < words]  # the pair replaces its word
+        chosen.append(term)
+        if len(chosen) == NAME_TERMS:
+            break
+    return tuple(" ".join(_spelled(word, texts) for word in term.split()) for term in chosen)
+
+
+def _documents_with(term: str, texts: Sequence[str]) -> int:
+    """How many of ``texts`` hold ``term`` (its words in a row, any case)."""
+    # words in a row on one line: a pair made across lines by the tokenizer names nothing
+    pattern = re.compile(r"\b" + r"[^\w\n]+".join(map(re.escape, term.split())) + r"\b", re.I)
+    return sum(1 for text in texts if pattern.search(text))
+
+
+def _stems(term: str) -> set[str]:
+    """The words of ``term`` without a plural ending: "notebooks" repeats "notebook"."""
+    return {_PLURAL.sub("", w) if len(w) > 3 else w for w in term.split()}
+
+
+def _spelled(word: str, texts: Sequence[str]) -> str:
+    """``word`` as the tickets most often write it (``LateInitializationError``, ``AD``).
+
+    Lower case unless most writings carry capitals after the first letter; a word merely
+    capitalized at the start of a sentence stays lower case.
+    """
+    forms = Counter(
+        m.group() for text in texts for m in re.finditer(rf"\b{re.escape(word)}\b", text, re.I)
+    )
+    if not forms:
+        return word
+    form, _ = min(forms.items(), key=lambda item: (-item[1], item[0]))
+    return form if form[1:] != form[1:].lower() else word
+
+
+def _count(group: Sequence[Ticket], period: Period) -> tuple[int, int, int]:
     still_open = sum(t.is_open_at(period.end_at) for t in group)
-    new = sum(period.contains(t.created_at) for t in group)
-    n = len(group)
-    if kind == "label":
-        title = name
-        how = f"carry the label '{name}'"
-    else:
-        title = f"'{name}' in the title"
-        how = f"mention '{name}' in their title"
-    summary = f"{n} tickets {how}: {new} opened in this period, {still_open} still open."
+    opened = sum(period.contains(t.created_at) for t in group)
+    return len(group), opened, still_open
+
+
+def _cited(group: Sequence[Ticket], rank: Mapping[Key, int]) -> tuple[Any, ...]:
+    ordered = sorted(group, key=lambda t: (rank.get(t.key, len(rank)), t.key))
+    return tuple(ticket_ref(t) for t in ordered[:MAX_CITED])
+
+
+def _join(terms: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " and " + terms[-1]
+
+
+def _tally(opened: int, still_open: int) -> str:
+    return f"{opened} opened this period, {still_open} still open"
+
+
+def _theme(
+    group: Sequence[Ticket],
+    period: Period,
+    rank: Mapping[Key, int],
+    terms: tuple[str, ...],
+    previous: int | None,
+) -> Theme:
+    n, opened, still_open = _count(group, period)
+    name = _join(terms[:2])
     return Theme(
-        title=title,
-        summary=summary,
-        tickets=tuple(ticket_ref(t) for t in group[:MAX_CITED]),
+        title=name[:1].upper() + name[1:],
+        summary=(f"{n} tickets report {_join(terms)} issues; {_tally(opened, still_open)}."),
+        tickets=_cited(group, rank),
         count=n,
-        opened=new,
+        opened=opened,
         still_open=still_open,
+        previous=previous,
+        terms=terms,
+    )
+
+
+def _other(group: Sequence[Ticket], period: Period, rank: Mapping[Key, int]) -> Theme:
+    n, opened, still_open = _count(group, period)
+    noun = "ticket shares" if n == 1 else "tickets share"
+    return Theme(
+        title="Other",
+        summary=f"{n} {noun} no common theme; {_tally(opened, still_open)}.",
+        tickets=_cited(group, rank),
+        count=n,
+        opened=opened,
+        still_open=still_open,
+        other=True,
     )

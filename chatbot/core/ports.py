@@ -46,6 +46,13 @@ class TicketStore(Protocol):
         """Tickets opened, closed or commented on in ``[start, end)``, with all their comments."""
         ...
 
+    def ticket_texts(
+        self, keys: Sequence[tuple[str, int]], max_chars: int
+    ) -> dict[tuple[str, int], str]:
+        """Body and human comment bodies of each ticket of ``keys`` (the period's read leaves
+        them out), each part cut to ``max_chars`` in the database; unknown keys are absent."""
+        ...
+
     def backlog(self, at: datetime) -> int:
         """How many tickets were open at ``at``."""
         ...

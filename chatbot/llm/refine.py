@@ -106,6 +106,8 @@ def apply_answer(report: Report, prompt: Prompt, raw: str) -> Report:
         seen_index.add(item.index)
         _check_text(item.title, prompt)
         _check_text(item.summary, prompt)
+        if themes[item.index].other:
+            continue  # "Other" is the rest of the tickets, not a topic to name
         themes[item.index] = replace(
             themes[item.index], title=item.title.strip(), summary=item.summary.strip()
         )

@@ -36,6 +36,7 @@ from chatbot.render.summary import (
     SummaryFigure,
     comparison_text,
     summary_figures,
+    theme_number,
     trend_name,
     waiting_heading,
 )
@@ -328,7 +329,7 @@ def themes_embed(report: Report, budget: int) -> Embed:
         extra = len(theme.tickets) - THEME_LINKS
         if extra > 0:
             links += f" and {extra} more"
-        name = cut(f"{i}. {safe(theme.title, 100)}", MAX_FIELD_NAME)
+        name = cut(f"{theme_number(theme, i)}{safe(theme.title, 100)}", MAX_FIELD_NAME)
         value = fit_lines("", [safe(theme.summary, 250), links], MAX_FIELD_VALUE)
         if used + units(name) + units(value) > budget - 40:
             break

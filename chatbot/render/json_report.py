@@ -105,7 +105,17 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             for b in report.breakdown
         ],
         "common_issues": [
-            {"title": t.title, "summary": t.summary, "tickets": [_ref(r) for r in t.tickets]}
+            {
+                "title": t.title,
+                "summary": t.summary,
+                "other": t.other,
+                "count": t.count,
+                "opened": t.opened,
+                "still_open": t.still_open,
+                "previous_period": t.previous,
+                "terms": list(t.terms),
+                "tickets": [_ref(r) for r in t.tickets],
+            }
             for t in report.themes
         ],
         "recommendations": [

@@ -16,6 +16,7 @@ from chatbot.render.summary import (
     NO_WAITING,
     comparison_text,
     summary_figures,
+    theme_number,
     trend_name,
     waiting_heading,
     waiting_more,
@@ -155,7 +156,7 @@ def render_markdown(report: Report, *, chart: str | None = None) -> str:
     if report.themes:
         for i, theme in enumerate(report.themes, 1):
             out += [
-                f"### {i}. {md_inline(theme.title, 100)}",
+                f"### {theme_number(theme, i)}{md_inline(theme.title, 100)}",
                 md_inline(theme.summary),
                 "",
                 "**Related Issues:**",

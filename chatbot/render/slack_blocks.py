@@ -29,6 +29,7 @@ from chatbot.render.summary import (
     SummaryFigure,
     comparison_text,
     summary_figures,
+    theme_number,
     trend_name,
     waiting_heading,
     waiting_more,
@@ -378,7 +379,8 @@ def main_message(report: Report) -> MessagePayload:
             if extra > 0:
                 links += f" and {extra} more"
             theme_lines.append(
-                f"*{i}. {safe(theme.title, 100)}* — {safe(theme.summary, 300)}\n{links}"
+                f"*{theme_number(theme, i)}{safe(theme.title, 100)}* —"
+                f" {safe(theme.summary, 300)}\n{links}"
             )
         if len(report.themes) > MAIN_THEMES:
             theme_lines.append(f"… and {len(report.themes) - MAIN_THEMES} more in the thread")
@@ -449,7 +451,7 @@ def _detail_sections(report: Report) -> list[tuple[str, str, list[str]]]:
         sections.append(
             (
                 f"theme-{i}",
-                f"*{i}. {safe(theme.title, 100)}* — {safe(theme.summary, 300)}",
+                f"*{theme_number(theme, i)}{safe(theme.title, 100)}* — {safe(theme.summary, 300)}",
                 [_ticket_line(r, multi) for r in theme.tickets],
             )
         )

@@ -8,11 +8,14 @@ from __future__ import annotations
 from datetime import date
 from typing import TypedDict
 
-from chatbot.core.report import Figures, Report
+from chatbot.core.report import Figures, Report, Theme
 from chatbot.render.text import delta, hours
 
 NO_ACTIVITY = "No ticket was opened, closed or commented on in this period."
-NO_THEMES = "No common issues: no two tickets of this period share a topic."
+NO_THEMES = (
+    "No common issues: no three tickets of this period report the same thing"
+    " (or there are too few tickets to tell)."
+)
 NO_RECOMMENDATIONS = "None: nothing in this period's tickets calls for action."
 NO_WAITING = "None: every new ticket still open has had a first reply from the team."
 
@@ -25,6 +28,11 @@ class SummaryFigure(TypedDict):
     previous: str | None
     change: str | None
     against: str
+
+
+def theme_number(theme: Theme, index: int) -> str:
+    """``2. `` before a theme's title; nothing before "Other", which is not a theme but the rest."""
+    return "" if theme.other else f"{index}. "
 
 
 def span_text(start: date, end: date) -> str:

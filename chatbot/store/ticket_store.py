@@ -40,6 +40,8 @@ log = structlog.get_logger(__name__)
 BATCH = 500
 """Tickets per write transaction: readers and other writers never wait long."""
 LOAD_CHUNK = 5000
+TEXT_COMMENTS = 8
+"""Comments per ticket read for the themes: the thread's start says what it is about."""
 DEMO_LOCK = "support-report:demo-write"
 ANY_MARK: Final = object()
 """``replace_demo(expect=ANY_MARK)``: load whatever the demo mark says."""
@@ -379,6 +381,64 @@ class SQLAlchemyTicketStore:
         with self.engine.connect() as conn:
             ids = list(conn.execute(touched).scalars())
         return self._load(ids)
+
+    def ticket_texts(
+        self, keys: Sequence[tuple[str, int]], max_chars: int
+    ) -> dict[tuple[str, int], str]:
+        """Body and the first :data:`TEXT_COMMENTS` human comments of each ticket of ``keys``.
+
+        Each part is cut to ``max_chars`` in SQL (``substr``), so a ticket with a huge body or
+        thread costs no more to read than a short one: two queries per chunk of keys, over
+        the ``(repo, number)`` key and the ``ticket_id`` index. Unknown keys are absent.
+        """
+        by_repo: dict[str, list[int]] = defaultdict(list)
+        for repo, number in dict.fromkeys(keys):
+            by_repo[repo].append(number)
+        parts: dict[int, list[str]] = {}
+        owner: dict[int, tuple[str, int]] = {}
+        with self.engine.connect() as conn:
+            for repo, numbers in sorted(by_repo.items()):
+                for begin in range(0, len(numbers), LOAD_CHUNK):
+                    chunk = numbers[begin : begin + LOAD_CHUNK]
+                    found = conn.execute(
+                        select(
+                            tickets.c.id,
+                            tickets.c.number,
+                            func.substr(tickets.c.body, 1, max_chars),
+                        ).where(tickets.c.repo == repo, self._one_of(chunk)(tickets.c.number))
+                    ).all()
+                    ids = [tid for tid, _, _ in found]
+                    for tid, number, body in found:
+                        owner[tid] = (repo, number)
+                        parts[tid] = [body or ""]
+                    if not ids:
+                        continue
+                    position = (
+                        func.row_number()
+                        .over(
+                            partition_by=comments.c.ticket_id,
+                            order_by=(comments.c.created_at, comments.c.id),
+                        )
+                        .label("position")
+                    )
+                    human = (
+                        select(
+                            comments.c.ticket_id,
+                            func.substr(comments.c.body, 1, max_chars).label("body"),
+                            position,
+                        )
+                        .where(self._one_of(ids)(comments.c.ticket_id))
+                        .where(comments.c.author_is_bot.is_(False))
+                        .subquery()
+                    )
+                    for tid, body in conn.execute(
+                        select(human.c.ticket_id, human.c.body)
+                        .where(human.c.position <= TEXT_COMMENTS)
+                        .order_by(human.c.ticket_id, human.c.position)
+                    ):
+                        if body:
+                            parts[tid].append(body)
+        return {owner[tid]: "\n\n".join(texts) for tid, texts in parts.items()}
 
     def backlog(self, at: datetime) -> int:
         """How many tickets were open at ``at``: opened before it, minus closed before it.
