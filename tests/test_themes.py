@@ -11,7 +11,9 @@ import json
 import random
 from dataclasses import replace
 
-from chatbot.analysis import build_report
+import pytest
+
+from chatbot.analysis import build_report, themes
 from chatbot.analysis.ticket_text import clean_texts
 from chatbot.core.grammar import Calendar, parse_period
 from chatbot.core.models import Ticket
@@ -298,3 +300,28 @@ def test_bot_comments_are_left_out_of_the_text(store: SQLAlchemyTicketStore) -> 
     assert store.ticket_texts([one.key], 2000) == {
         one.key: "Search is slow.\n\nSearch takes a minute"
     }
+
+
+def test_a_large_previous_period_is_placed_by_an_even_sample_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the sample size, every k-th earlier ticket is placed and the count scaled up."""
+    earlier = _tickets(CRASH + GRID[:1] + ODD, first=101, day="2025-04-15")  # 5 crashes of 9
+    previous = Figures(
+        received=9,
+        resolved=0,
+        still_open=9,
+        backlog=9,
+        answered=9,
+        median_first_response_hours=None,
+        median_resolution_hours=None,
+    )
+    exact = report_of(period_tickets() + earlier, previous)
+    monkeypatch.setattr(themes, "PREVIOUS_SAMPLE", 3)  # places #101, #104 and #107
+    sampled = report_of(period_tickets() + earlier, previous)
+    crash_exact, crash_sampled = exact.themes[0], sampled.themes[0]
+    assert (crash_exact.previous, crash_exact.previous_estimated) == (5, False)
+    # two crashes (#101, #104) of the three placed, scaled by 9 / 3
+    assert (crash_sampled.previous, crash_sampled.previous_estimated) == (6, True)
+    assert [t.title for t in sampled.themes] == [t.title for t in exact.themes]
+    assert '"previous_period_estimated": true' in render_json(sampled)

@@ -185,7 +185,8 @@ def _grown(themes: Sequence[Theme]) -> list[Candidate]:
         def text(refs: Sequence[TicketRef], more: int, theme: Theme = theme) -> str:
             return (
                 f"Look for one cause behind {_quote(theme.title)}: {theme.count} tickets in this"
-                f" period against {theme.previous} in the previous one, {theme.still_open} still"
+                f" period against {'about ' if theme.previous_estimated else ''}{theme.previous} in"
+                f" the previous one, {theme.still_open} still"
                 f" open ({_cite(refs, more)})."
             )
 

@@ -52,6 +52,10 @@ NAME_SHARE = 0.15
 """A term names a theme only if at least this share of its tickets use it."""
 MAX_FEATURES = 6000
 MAX_ITER = 100
+PREVIOUS_SAMPLE = 2000
+"""At most this many of the previous period's tickets are placed in the themes: beyond it,
+an even sample (every k-th by ticket key) is placed and each theme's count scaled up, and
+the theme says its previous count is an estimate."""
 SUPPORT_WORDS = frozenset(
     """
     able actual actually add added adding afterwards allow already also anymore app application
@@ -102,7 +106,8 @@ def find_themes(
         return []
     past = sorted(previous or (), key=lambda t: t.key)
     keys = {t.key for t in tickets}
-    cleaned = clean_texts([*tickets, *(t for t in past if t.key not in keys)], texts)
+    sample = past[:: -(-len(past) // PREVIOUS_SAMPLE)] if past else []
+    cleaned = clean_texts([*tickets, *(t for t in sample if t.key not in keys)], texts)
     fitted = _fit([cleaned[t.key] for t in tickets], len(tickets))
     if fitted is None:
         return []
@@ -115,13 +120,16 @@ def find_themes(
     if not kept:
         return []
     past_counts: Counter[int] | None = None
+    scale = 1.0
     if previous is not None:
         past_counts = Counter()
         if past:
-            past_matrix = vectorizer.transform([cleaned[t.key] for t in past])
+            placed = [cleaned[t.key] for t in sample]
+            past_matrix = vectorizer.transform(placed)
             with _bounded_rounds():
                 past_weights = model.transform(past_matrix)
             past_counts.update(int(i) for i in _assign(past_matrix, past_weights, leading))
+            scale = len(past) / len(sample)
     rank = {key: i for i, key in enumerate(order)}
     themes = [
         _theme(
@@ -129,7 +137,8 @@ def find_themes(
             period,
             rank,
             tp.terms,
-            None if past_counts is None else past_counts[tp.index],
+            None if past_counts is None else round(past_counts[tp.index] * scale),
+            estimated=scale > 1,
         )
         for tp in kept
     ]
@@ -317,6 +326,8 @@ def _theme(
     rank: Mapping[Key, int],
     terms: tuple[str, ...],
     previous: int | None,
+    *,
+    estimated: bool = False,
 ) -> Theme:
     n, opened, still_open = _count(group, period)
     name = _join(terms[:2])
@@ -328,6 +339,7 @@ def _theme(
         opened=opened,
         still_open=still_open,
         previous=previous,
+        previous_estimated=estimated and previous is not None,
         terms=terms,
     )
 

@@ -113,6 +113,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "opened": t.opened,
                 "still_open": t.still_open,
                 "previous_period": t.previous,
+                "previous_period_estimated": t.previous_estimated,
                 "terms": list(t.terms),
                 "tickets": [_ref(r) for r in t.tickets],
             }
