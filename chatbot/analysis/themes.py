@@ -185,9 +185,11 @@ def _bounded_rounds() -> Iterator[None]:
     The groups are settled well before the factors converge to the last decimal, and the
     bound keeps the time of a large period bounded.
     """
+    import numpy as np
     from sklearn.exceptions import ConvergenceWarning
 
-    with warnings.catch_warnings():
+    # nndsvd takes square roots of factors that rounding can leave a hair below zero
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
 
