@@ -63,7 +63,12 @@ ODD = [
 
 
 def _tickets(
-    topics: list[tuple[str, str]], *, first: int = 1, day: str = "2025-04-22", form: bool = True
+    topics: list[tuple[str, str]],
+    *,
+    first: int = 1,
+    day: str = "2025-04-22",
+    form: bool = True,
+    labels: tuple[str, ...] = WORKFLOW,
 ) -> list[Ticket]:
     made = []
     for n, (title, what) in enumerate(topics, first):
@@ -72,7 +77,7 @@ def _tickets(
             n,
             f"{day} {9 + n % 8:02d}:00",
             title=title,
-            labels=WORKFLOW,
+            labels=labels,
             comments=(
                 comment(f"{day} 19:00", TEAM, "Thanks for the report! We are looking into it."),
             ),
@@ -118,6 +123,14 @@ def test_themes_are_found_from_the_text_alone() -> None:
     assert {"startup", "database"} & set(crash_words.replace(",", " ").split())
     assert "grid" in grid.title.lower() or "scroll" in grid.title.lower()
     assert grid.summary.startswith("5 tickets report ")
+
+
+def test_tickets_without_labels_or_a_template_group_by_what_they_say() -> None:
+    """Plain bodies, no label at all: the same two themes and the rest as Other."""
+    report = report_of(_tickets(CRASH + GRID + ODD, form=False, labels=()))
+    assert sorted(_members(report)[:2], key=min) == [{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}]
+    assert report.themes[-1].other
+    assert sum(theme.count for theme in report.themes) == 13
 
 
 def test_error_names_keep_their_spelling() -> None:
