@@ -7,39 +7,50 @@ whole history.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any, Final, TypeVar
 
 import structlog
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    DateTime,
     Engine,
+    SelectBase,
+    String,
     any_,
     bindparam,
     delete,
     func,
     select,
+    text,
+    type_coerce,
     union,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
-from chatbot.core.models import Comment, Person, Ticket
+from chatbot.core.models import Comment, Person, Ticket, trusted_comment, trusted_ticket
 from chatbot.core.ports import DEMO_META_KEY, SaveStats
 from chatbot.store.connections import exclusive, lock_key, writing
-from chatbot.store.tables import comments, form_fields, labels, meta, tickets
+from chatbot.store.tables import UTCDateTime, comments, form_fields, labels, meta, tickets
 
 log = structlog.get_logger(__name__)
 
 BATCH = 500
 """Tickets per write transaction: readers and other writers never wait long."""
-LOAD_CHUNK = 5000
+ANALYZE_AFTER = 1000
+"""Once this process has saved this many new tickets, and they are a tenth of the store or
+more, the store runs ``ANALYZE``: PostgreSQL plans from statistics, and to it a table never
+analysed looks like one where any ``IN`` list matches most rows (so it scans them all)."""
 DEMO_LOCK = "support-report:demo-write"
 ANY_MARK: Final = object()
 """``replace_demo(expect=ANY_MARK)``: load whatever the demo mark says."""
@@ -106,7 +117,14 @@ class SQLAlchemyTicketStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        self._dialect: Any = postgresql if self._postgres else sqlite
+        self._dialect: Any = sqlite
+        self._fresh = 0
+        """New tickets saved by this process since the last ``ANALYZE`` (or its start)."""
+        self._analyze_at = ANALYZE_AFTER
+        if self._postgres:  # imported here: the CLI's start on SQLite does without it
+            from sqlalchemy.dialects import postgresql
+
+            self._dialect = postgresql
 
     # -- locking ---------------------------------------------------------------------
 
@@ -139,6 +157,7 @@ class SQLAlchemyTicketStore:
             ):
                 new, updated = new + stats.new, updated + stats.updated
                 saved_comments += stats.comments
+        self._after_saving(new)
         return SaveStats(
             new=new, updated=updated, comments=saved_comments, rejected=tuple(rejected)
         )
@@ -172,6 +191,30 @@ class SQLAlchemyTicketStore:
             else:
                 yield one
 
+    def _after_saving(self, new: int) -> None:
+        """Refresh the planner's statistics once new tickets are a tenth of the store.
+
+        Counted across calls, so a sync saving a page at a time gets there too. Geometric
+        in the store's size (like PostgreSQL's autovacuum, which may not run before the next
+        sync), so the analyses of a load in steps add up to linear time. SQLite's is capped
+        by ``analysis_limit`` to a sample of each index.
+        """
+        self._fresh += new
+        if self._fresh < self._analyze_at:
+            return
+        size = self.count_tickets()
+        if self._fresh * 10 < size:
+            self._analyze_at = max(ANALYZE_AFTER, size // 10)
+            return
+        with writing(self.engine) as conn:
+            if self._postgres:
+                conn.execute(text("ANALYZE tickets, comments, ticket_labels, ticket_fields"))
+            else:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
+        log.info("store_analyzed", tickets=size, new_tickets=self._fresh)
+        self._fresh, self._analyze_at = 0, max(ANALYZE_AFTER, size // 10)
+
     @staticmethod
     def _reject(
         key: tuple[str, int], exc: BaseException, rejected: list[tuple[str, int, str]]
@@ -192,25 +235,49 @@ class SQLAlchemyTicketStore:
     def _upsert_tickets(
         self, conn: Connection, batch: Sequence[Ticket], *, with_comments: bool, demo: bool
     ) -> SaveStats:
+        """Insert the batch's new tickets, then update the others, by the (repo, number) key.
+
+        Both statements find existing rows through the unique ``(repo, number)`` index (the
+        ``ON CONFLICT`` arbiter), never through a planned query, so their cost per ticket
+        does not grow with the store. Only updated tickets can have labels, fields and
+        comments to replace; new ones have none to delete.
+        """
         if not batch:
             return SaveStats()
-        before = self._ids(conn, [t.key for t in batch])
-        statement = self._dialect.insert(tickets)
-        statement = statement.on_conflict_do_update(
-            index_elements=["repo", "number"],
-            set_={
-                c.name: statement.excluded[c.name]
-                for c in tickets.c
-                if c.name not in ("id", "repo", "number")
-            },
-        ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
+        rows = {t.key: _ticket_row(t, demo) for t in batch}
+        inserting = self._dialect.insert(tickets)
         ids = {
             (repo, number): tid
-            for tid, repo, number in conn.execute(statement, [_ticket_row(t, demo) for t in batch])
+            for tid, repo, number in conn.execute(
+                inserting.on_conflict_do_nothing(index_elements=["repo", "number"]).returning(
+                    tickets.c.id, tickets.c.repo, tickets.c.number
+                ),
+                list(rows.values()),
+            )
         }
-        touched = list(ids.values())
-        conn.execute(delete(labels).where(labels.c.ticket_id.in_(touched)))
-        conn.execute(delete(form_fields).where(form_fields.c.ticket_id.in_(touched)))
+        fresh = len(ids)
+        existing = [row for key, row in rows.items() if key not in ids]
+        if existing:
+            updating = self._dialect.insert(tickets)
+            statement = updating.on_conflict_do_update(
+                index_elements=["repo", "number"],
+                set_={
+                    c.name: updating.excluded[c.name]
+                    for c in tickets.c
+                    if c.name not in ("id", "repo", "number")
+                },
+            ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
+            updated = {
+                (repo, number): tid for tid, repo, number in conn.execute(statement, existing)
+            }
+            ids.update(updated)
+            replaced = list(updated.values())
+            conn.execute(delete(labels).where(self._one_of(replaced)(labels.c.ticket_id)))
+            conn.execute(
+                delete(form_fields).where(self._one_of(replaced)(form_fields.c.ticket_id))
+            )
+            if with_comments:
+                conn.execute(delete(comments).where(self._one_of(replaced)(comments.c.ticket_id)))
         label_rows = [
             {"ticket_id": ids[t.key], "name": name}
             for t in batch
@@ -239,11 +306,9 @@ class SQLAlchemyTicketStore:
             )
         saved_comments = 0
         if with_comments:
-            conn.execute(delete(comments).where(comments.c.ticket_id.in_(touched)))
-            rows = {c.id: comment_row(ids[t.key], c) for t in batch for c in t.comments}
-            saved_comments = self._upsert_comments(conn, list(rows.values()))
-        fresh = sum(1 for t in batch if t.key not in before)
-        return SaveStats(new=fresh, updated=len(batch) - fresh, comments=saved_comments)
+            comment_rows = {c.id: comment_row(ids[t.key], c) for t in batch for c in t.comments}
+            saved_comments = self._upsert_comments(conn, list(comment_rows.values()))
+        return SaveStats(new=fresh, updated=len(rows) - fresh, comments=saved_comments)
 
     def _upsert_comments(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
         if not rows:
@@ -288,17 +353,36 @@ class SQLAlchemyTicketStore:
             return SaveStats(comments=self._upsert_comments(conn, list(rows.values())))
 
     def _ids(self, conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The row ids of the tickets with these keys that the store holds.
+
+        One probe of the unique ``(repo, number)`` index per key. On PostgreSQL a scalar
+        subquery per number says so whatever the statistics (a ``number IN (...)`` list on a
+        table never analysed is planned as a scan of the whole repository).
+        """
         found: dict[tuple[str, int], int] = {}
         by_repo: dict[str, list[int]] = defaultdict(list)
         for repo, number in keys:
             by_repo[repo].append(number)
         for repo, numbers in by_repo.items():
-            rows = conn.execute(
-                select(tickets.c.id, tickets.c.number).where(
-                    tickets.c.repo == repo, tickets.c.number.in_(numbers)
+            if self._postgres:
+                wanted = (
+                    func.unnest(bindparam("numbers", value=numbers, type_=ARRAY(BigInteger)))
+                    .table_valued("number")
+                    .render_derived(name="wanted")
                 )
-            )
-            found.update({(repo, number): tid for tid, number in rows})
+                row_id = (
+                    select(tickets.c.id)
+                    .where(tickets.c.repo == repo, tickets.c.number == wanted.c.number)
+                    .scalar_subquery()
+                )
+                rows = conn.execute(select(row_id, wanted.c.number))
+            else:
+                rows = conn.execute(
+                    select(tickets.c.id, tickets.c.number).where(
+                        tickets.c.repo == repo, tickets.c.number.in_(numbers)
+                    )
+                )
+            found.update({(repo, number): tid for tid, number in rows if tid is not None})
         return found
 
     # -- the demo --------------------------------------------------------------------
@@ -376,9 +460,7 @@ class SQLAlchemyTicketStore:
                 comments.c.created_at >= start, comments.c.created_at < end
             ),
         )
-        with self.engine.connect() as conn:
-            ids = list(conn.execute(touched).scalars())
-        return self._load(ids)
+        return self._load(touched)
 
     def backlog(self, at: datetime) -> int:
         """How many tickets were open at ``at``: opened before it, minus closed before it.
@@ -396,8 +478,7 @@ class SQLAlchemyTicketStore:
         chosen = select(tickets.c.id).where(tickets.c.number == number)
         if repo:
             chosen = chosen.where(func.lower(tickets.c.repo) == repo.lower())
-        with self.engine.connect() as conn:
-            return self._load(list(conn.execute(chosen).scalars()), bodies=True)
+        return self._load(chosen, bodies=True)
 
     def repos(self) -> list[str]:
         """Repositories with tickets in the store, sorted.
@@ -445,78 +526,161 @@ class SQLAlchemyTicketStore:
         ``column IN (...)`` elsewhere; thousands of separate parameters cost more to send
         than the query takes to run."""
         values = list(ids)
-        if self.engine.dialect.name == "postgresql":
-            array = bindparam("ids", value=values, type_=ARRAY(BigInteger))
+        if self._postgres:
+            array = bindparam("ids", value=values, type_=ARRAY(BigInteger()))
             return lambda column: column == any_(array)
         return lambda column: column.in_(values)
 
-    def _load(self, ids: Sequence[int], *, bodies: bool = False) -> list[Ticket]:
-        """The tickets with these ids, with labels, fields and comments (bodies if asked).
+    def _load(self, chosen: SelectBase, *, bodies: bool = False) -> list[Ticket]:
+        """The tickets whose ids ``chosen`` selects, with labels, fields and comments
+        (bodies if asked), sorted by repository and number.
 
-        Read in chunks by primary key and ``ticket_id`` index, so a week costs a few index
-        lookups and a year stays under SQLite's limit of bound parameters.
+        Four statements, each joining ``chosen`` to its table on the primary key or the
+        ``ticket_id`` index, in one read transaction (one snapshot). Times are read as the
+        driver returns them and made aware once per column; rows become tickets without
+        the constructor's checks (they were checked when saved); authors are shared; the
+        cyclic garbage collector, which the many new objects would set off again and again
+        to find nothing, waits until the tickets are built.
         """
-        ticket_columns = [c for c in tickets.c if bodies or c.name != "body"]
-        comment_columns = [c for c in comments.c if bodies or c.name != "body"]
-        rows: list[Any] = []
-        label_map: dict[int, list[str]] = defaultdict(list)
-        field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        comment_map: dict[int, list[Comment]] = defaultdict(list)
-        with self.engine.connect() as conn:
-            for begin in range(0, len(ids), LOAD_CHUNK):
-                chunk = self._one_of(ids[begin : begin + LOAD_CHUNK])
-                rows += conn.execute(select(*ticket_columns).where(chunk(tickets.c.id))).all()
-                for tid, name in conn.execute(
-                    select(labels.c.ticket_id, labels.c.name)
-                    .where(chunk(labels.c.ticket_id))
-                    .order_by(labels.c.ticket_id, labels.c.name)
-                ):
-                    label_map[tid].append(name)
-                for tid, name, value in conn.execute(
-                    select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
-                    .where(chunk(form_fields.c.ticket_id))
-                    .order_by(form_fields.c.ticket_id, form_fields.c.position)
-                ):
-                    field_map[tid].append((name, value))
-                for row in conn.execute(
-                    select(*comment_columns)
-                    .where(chunk(comments.c.ticket_id))
-                    .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
-                ):
-                    comment_map[row.ticket_id].append(
-                        Comment(
-                            id=row.id,
-                            author=Person(
-                                login=row.author_login,
-                                association=row.author_association,
-                                is_bot=row.author_is_bot,
-                            ),
-                            created_at=row.created_at,
-                            body=row.body if bodies else "",
-                        )
-                    )
-        return [
-            Ticket(
-                repo=row.repo,
-                number=row.number,
-                title=row.title,
-                body=row.body if bodies else "",
-                state=row.state,
-                state_reason=row.state_reason,
-                author=Person(
-                    login=row.author_login,
-                    association=row.author_association,
-                    is_bot=row.author_is_bot,
-                ),
-                url=row.url,
-                reactions=row.reactions,
-                comment_count=row.comment_count,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                closed_at=row.closed_at,
-                labels=tuple(label_map.get(row.id, ())),
-                form_fields=tuple(field_map.get(row.id, ())),
-                comments=tuple(comment_map.get(row.id, ())),
-            )
-            for row in sorted(rows, key=lambda r: (r.repo, r.number))
+        touched = chosen.subquery("touched")
+        key = next(iter(touched.c))
+        times = self._raw_times
+        ticket_columns = [
+            times(c) if isinstance(c.type, UTCDateTime) else c
+            for c in tickets.c
+            if c.name not in ("body", "demo") or (bodies and c.name == "body")
         ]
+        comment_columns = [
+            comments.c.ticket_id,
+            comments.c.id,
+            comments.c.author_login,
+            comments.c.author_association,
+            comments.c.author_is_bot,
+            times(comments.c.created_at),
+            *([comments.c.body] if bodies else []),
+        ]
+        with self.engine.connect() as conn, _collector_paused():
+            ticket_rows = conn.execute(
+                select(*ticket_columns).join_from(tickets, touched, tickets.c.id == key)
+            ).all()
+            label_map: dict[int, list[str]] = defaultdict(list)
+            for tid, name in conn.execute(
+                select(labels.c.ticket_id, labels.c.name)
+                .join_from(labels, touched, labels.c.ticket_id == key)
+                .order_by(labels.c.ticket_id, labels.c.name)
+            ):
+                label_map[tid].append(name)
+            field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
+            for tid, name, value in conn.execute(
+                select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
+                .join_from(form_fields, touched, form_fields.c.ticket_id == key)
+                .order_by(form_fields.c.ticket_id, form_fields.c.position)
+            ):
+                field_map[tid].append((name, value))
+            comment_rows = conn.execute(
+                select(*comment_columns)
+                .join_from(comments, touched, comments.c.ticket_id == key)
+                .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
+            ).all()
+            return self._build(ticket_rows, comment_rows, label_map, field_map, bodies=bodies)
+
+    def _build(
+        self,
+        ticket_rows: Sequence[Any],
+        comment_rows: Sequence[Any],
+        label_map: dict[int, list[str]],
+        field_map: dict[int, list[tuple[str, str]]],
+        *,
+        bodies: bool,
+    ) -> list[Ticket]:
+        """Tickets from the rows :meth:`_load` read (columns in the order it selects them)."""
+        people: dict[tuple[str, str, bool], Person] = {}
+
+        def person(login: str, association: str, is_bot: bool) -> Person:
+            found = people.get((login, association, is_bot))
+            if found is None:
+                found = Person(login=login, association=association, is_bot=is_bot)
+                people[(login, association, is_bot)] = found
+            return found
+
+        aware = self._aware
+        comment_map: dict[int, list[Comment]] = defaultdict(list)
+        if comment_rows:
+            columns = list(zip(*comment_rows, strict=True))
+            created = aware(columns[5])
+            bodies_of = columns[6] if bodies else [""] * len(created)
+            for (tid, cid, login, association, is_bot, *_), at, body in zip(
+                comment_rows, created, bodies_of, strict=True
+            ):
+                comment_map[tid].append(
+                    trusted_comment(cid, person(login, association, bool(is_bot)), at, body)
+                )
+        if not ticket_rows:
+            return []
+        b = 1 if bodies else 0
+        columns = list(zip(*ticket_rows, strict=True))
+        created, updated, closed = (aware(columns[i + b]) for i in (12, 13, 14))
+        found: list[Ticket] = []
+        for row, created_at, updated_at, closed_at in zip(
+            ticket_rows, created, updated, closed, strict=True
+        ):
+            tid, repo, number, title = row[0], row[1], row[2], row[3]
+            body = row[4] if bodies else ""
+            state, reason, login, association, is_bot, url, reactions, count = row[4 + b : 12 + b]
+            found.append(
+                trusted_ticket(
+                    # in Ticket's field order
+                    repo,
+                    number,
+                    title,
+                    state,
+                    person(login, association, bool(is_bot)),
+                    created_at,
+                    updated_at,
+                    closed_at,
+                    reason,
+                    body,
+                    url,
+                    tuple(label_map.get(tid, ())),
+                    tuple(field_map.get(tid, ())),
+                    reactions,
+                    count,
+                    tuple(comment_map.get(tid, ())),
+                )
+            )
+        found.sort(key=_TICKET_ORDER)
+        return found
+
+    def _raw_times(self, column: Any) -> ColumnElement[Any]:
+        """``column`` as the driver returns it: SQLite's text, PostgreSQL's aware datetime
+        (no per-value decorator; :meth:`_aware` converts the whole column at once)."""
+        raw = DateTime(timezone=True) if self._postgres else String()
+        return type_coerce(column, raw).label(column.name)
+
+    def _aware(self, values: Sequence[Any]) -> list[datetime | None]:
+        """A column of :meth:`_raw_times` values as aware UTC datetimes (None stays None)."""
+        if self._postgres:
+            return [None if v is None else v.astimezone(UTC) for v in values]
+        parse = datetime.fromisoformat
+        return [None if v is None else parse(v).replace(tzinfo=UTC) for v in values]
+
+
+_TICKET_ORDER = attrgetter("repo", "number")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block, if it was running.
+
+    Building tens of thousands of tickets, comments and tuples triggers it every few
+    hundred allocations to walk all of them and free nothing (they hold no cycles).
+    Nested or concurrent pauses are safe: only the one that paused it starts it again.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
