@@ -8,6 +8,7 @@ whole history.
 from __future__ import annotations
 
 import gc
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -20,9 +21,10 @@ import structlog
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    CompoundSelect,
     DateTime,
     Engine,
-    SelectBase,
+    Select,
     String,
     any_,
     bindparam,
@@ -531,19 +533,20 @@ class SQLAlchemyTicketStore:
             return lambda column: column == any_(array)
         return lambda column: column.in_(values)
 
-    def _load(self, chosen: SelectBase, *, bodies: bool = False) -> list[Ticket]:
+    def _load(
+        self, chosen: Select[Any] | CompoundSelect[Any], *, bodies: bool = False
+    ) -> list[Ticket]:
         """The tickets whose ids ``chosen`` selects, with labels, fields and comments
         (bodies if asked), sorted by repository and number.
 
-        Four statements, each joining ``chosen`` to its table on the primary key or the
-        ``ticket_id`` index, in one read transaction (one snapshot). Times are read as the
+        ``chosen`` runs once; its ids go back as one parameter, joined to each table on the
+        primary key or the ``ticket_id`` index (:meth:`_id_table`), all in one read
+        transaction (one snapshot). Times are read as the
         driver returns them and made aware once per column; rows become tickets without
         the constructor's checks (they were checked when saved); authors are shared; the
         cyclic garbage collector, which the many new objects would set off again and again
         to find nothing, waits until the tickets are built.
         """
-        touched = chosen.subquery("touched")
-        key = next(iter(touched.c))
         times = self._raw_times
         ticket_columns = [
             times(c) if isinstance(c.type, UTCDateTime) else c
@@ -560,6 +563,11 @@ class SQLAlchemyTicketStore:
             *([comments.c.body] if bodies else []),
         ]
         with self.engine.connect() as conn, _collector_paused():
+            ids = conn.execute(chosen).scalars().all()
+            if not ids:
+                return []
+            touched = self._id_table(ids)
+            key = touched.c.id
             ticket_rows = conn.execute(
                 select(*ticket_columns).join_from(tickets, touched, tickets.c.id == key)
             ).all()
@@ -651,6 +659,20 @@ class SQLAlchemyTicketStore:
         found.sort(key=_TICKET_ORDER)
         return found
 
+    def _id_table(self, ids: Sequence[int]) -> Any:
+        """``ids`` as a table with one column, ``id``, bound as a single parameter.
+
+        PostgreSQL unnests an array; SQLite reads a JSON array with ``json_each``. Either
+        way a year's tens of thousands of ids cost one parameter, not chunks of ``IN``
+        lists, and each row is then found by an index lookup.
+        """
+        if self._postgres:
+            array = bindparam("touched_ids", value=list(ids), type_=ARRAY(BigInteger()))
+            return func.unnest(array).table_valued("id").render_derived(name="touched")
+        values = bindparam("touched_ids", value=json.dumps(list(ids)), type_=String())
+        table = func.json_each(values).table_valued("value").alias("touched")
+        return select(table.c.value.label("id")).subquery("touched_ids")
+
     def _raw_times(self, column: Any) -> ColumnElement[Any]:
         """``column`` as the driver returns it: SQLite's text, PostgreSQL's aware datetime
         (no per-value decorator; :meth:`_aware` converts the whole column at once)."""
@@ -662,7 +684,7 @@ class SQLAlchemyTicketStore:
         if self._postgres:
             return [None if v is None else v.astimezone(UTC) for v in values]
         parse = datetime.fromisoformat
-        return [None if v is None else parse(v).replace(tzinfo=UTC) for v in values]
+        return [None if v is None else parse(v + "+00:00") for v in values]
 
 
 _TICKET_ORDER = attrgetter("repo", "number")
