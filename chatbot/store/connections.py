@@ -10,6 +10,7 @@ engine hides statement parameters, which hold ticket text, from error messages a
 from __future__ import annotations
 
 import fcntl
+import importlib
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -55,6 +56,15 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **options)
+
+
+def dialect_of(engine: Engine) -> Any:
+    """The SQLAlchemy dialect module of ``engine`` (``sqlalchemy.dialects.sqlite`` or
+    ``.postgresql``), for its ``insert(...).on_conflict_do_update``.
+
+    Imported on first use: PostgreSQL's dialect is a twentieth of the CLI's start on SQLite.
+    """
+    return importlib.import_module(f"sqlalchemy.dialects.{engine.dialect.name}")
 
 
 @contextmanager

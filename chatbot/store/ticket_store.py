@@ -35,14 +35,13 @@ from sqlalchemy import (
     type_coerce,
     union,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from chatbot.core.models import Comment, Person, Ticket, trusted_comment, trusted_ticket
 from chatbot.core.ports import DEMO_META_KEY, SaveStats
-from chatbot.store.connections import exclusive, lock_key, writing
+from chatbot.store.connections import dialect_of, exclusive, lock_key, writing
 from chatbot.store.tables import UTCDateTime, comments, form_fields, labels, meta, tickets
 
 log = structlog.get_logger(__name__)
@@ -119,14 +118,10 @@ class SQLAlchemyTicketStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        self._dialect: Any = sqlite
+        self._dialect: Any = dialect_of(engine)
         self._fresh = 0
         """New tickets saved by this process since the last ``ANALYZE`` (or its start)."""
         self._analyze_at = ANALYZE_AFTER
-        if self._postgres:  # imported here: the CLI's start on SQLite does without it
-            from sqlalchemy.dialects import postgresql
-
-            self._dialect = postgresql
 
     # -- locking ---------------------------------------------------------------------
 
