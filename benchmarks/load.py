@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 from benchmarks.report import pg_url, resample  # noqa: E402
+from chatbot.logs import configure_logging  # noqa: E402
 from chatbot.store import open_store  # noqa: E402
 
 
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--one-call", action="store_true", help="also load all in one call")
     args = parser.parse_args()
+    configure_logging("warning", "auto")
     tickets = resample(args.total, args.years)
     print(f"tickets: {len(tickets)}")
     print(f"comments: {sum(len(t.comments) for t in tickets)}")
@@ -57,10 +59,9 @@ def main() -> None:
             total += took
             costs.append(took / len(part) * 1e6)
             assert stats.new == len(part), stats
-            print(
-                f"{database}_{begin + len(part)}_step_seconds: {took:.2f}"
-                f"  per_ticket_us: {costs[-1]:.0f}  total_seconds: {total:.1f}"
-            )
+            size = begin + len(part)
+            print(f"{database}_{size}_step_seconds: {took:.2f}")
+            print(f"{database}_{size}_per_ticket_us: {costs[-1]:.0f}")
         print(f"{database}_load_seconds: {total:.1f}")
         print(f"{database}_per_ticket_last_over_first: {costs[-1] / costs[0]:.2f}")
         again = tickets[: args.step]
