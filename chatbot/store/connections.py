@@ -43,7 +43,7 @@ def make_engine(url: str, **options: Any) -> Engine:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 if not memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
+                    _use_wal(cursor, Path(parsed.database or "").expanduser())
             finally:
                 cursor.close()
 
@@ -65,6 +65,24 @@ def dialect_of(engine: Engine) -> Any:
     Imported on first use: PostgreSQL's dialect is a twentieth of the CLI's start on SQLite.
     """
     return importlib.import_module(f"sqlalchemy.dialects.{engine.dialect.name}")
+
+
+def _use_wal(cursor: Any, database: Path) -> None:
+    """Put the SQLite file in WAL mode, once for good, one process at a time.
+
+    Two processes switching a new file at once make one of them fail at once with
+    "database is locked" (the switch does not wait for the busy timeout), so the switch is
+    made under an ``flock`` beside the file; once made it is kept in the file, and every
+    later connection only reads it.
+    """
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    with database.with_name(f"{database.name}.journal-mode.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
