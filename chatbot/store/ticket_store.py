@@ -43,7 +43,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from chatbot.core.models import Comment, Person, Ticket, trusted_comment, trusted_ticket
 from chatbot.core.ports import DEMO_META_KEY, SaveStats
 from chatbot.store.connections import dialect_of, exclusive, lock_key, writing
-from chatbot.store.tables import UTCDateTime, comments, form_fields, labels, meta, tickets
+from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
 log = structlog.get_logger(__name__)
 
@@ -556,19 +556,32 @@ class SQLAlchemyTicketStore:
 
         ``chosen`` runs once; its ids go back as one parameter, joined to each table on the
         primary key or the ``ticket_id`` index (:meth:`_id_table`), all in one read
-        transaction (one snapshot). Times are read as the
-        driver returns them and made aware once per column; rows become tickets without
-        the constructor's checks (they were checked when saved); authors are shared; the
-        cyclic garbage collector, which the many new objects would set off again and again
-        to find nothing, waits until the tickets are built.
+        transaction (one snapshot). Times are read as the driver returns them and made
+        aware once per column; rows become tickets without the constructor's checks (they
+        were checked when saved); authors are shared; the cyclic garbage collector, which
+        the many new objects would set off again and again to find nothing, waits until the
+        tickets are built.
         """
         times = self._raw_times
-        ticket_columns = [
-            times(c) if isinstance(c.type, UTCDateTime) else c
-            for c in tickets.c
-            if c.name not in ("body", "demo") or (bodies and c.name == "body")
+        ticket_columns = [  # the order _build reads them in
+            tickets.c.id,
+            tickets.c.repo,
+            tickets.c.number,
+            tickets.c.title,
+            tickets.c.state,
+            tickets.c.state_reason,
+            tickets.c.author_login,
+            tickets.c.author_association,
+            tickets.c.author_is_bot,
+            tickets.c.url,
+            tickets.c.reactions,
+            tickets.c.comment_count,
+            times(tickets.c.created_at),
+            times(tickets.c.updated_at),
+            times(tickets.c.closed_at),
+            *([tickets.c.body] if bodies else []),
         ]
-        comment_columns = [
+        comment_columns = [  # the order _build reads them in
             comments.c.ticket_id,
             comments.c.id,
             comments.c.author_login,
@@ -640,16 +653,15 @@ class SQLAlchemyTicketStore:
                 )
         if not ticket_rows:
             return []
-        b = 1 if bodies else 0
         columns = list(zip(*ticket_rows, strict=True))
-        created, updated, closed = (aware(columns[i + b]) for i in (12, 13, 14))
+        created, updated, closed = (aware(columns[i]) for i in (12, 13, 14))
+        bodies_of = columns[15] if bodies else [""] * len(created)
         found: list[Ticket] = []
-        for row, created_at, updated_at, closed_at in zip(
-            ticket_rows, created, updated, closed, strict=True
+        for row, created_at, updated_at, closed_at, body in zip(
+            ticket_rows, created, updated, closed, bodies_of, strict=True
         ):
-            tid, repo, number, title = row[0], row[1], row[2], row[3]
-            body = row[4] if bodies else ""
-            state, reason, login, association, is_bot, url, reactions, count = row[4 + b : 12 + b]
+            tid, repo, number, title, state, reason, login, association, is_bot = row[:9]
+            url, reactions, count = row[9:12]
             found.append(
                 trusted_ticket(
                     # in Ticket's field order
