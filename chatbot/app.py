@@ -27,7 +27,6 @@ import structlog
 from chatbot.config import Settings
 from chatbot.core.periods import utc_now
 from chatbot.core.ports import DeliveryLog, ReportPoster
-from chatbot.scheduling.schedules import Schedule, load_schedules
 from chatbot.service import ReportService
 from chatbot.sources.demo import ensure_demo
 from chatbot.store import SQLAlchemyTicketStore, exclusive, open_store
@@ -37,6 +36,7 @@ if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's
     from chatbot.delivery.slack import SlackBot, SlackConfig
     from chatbot.delivery.slack.poster import ThreadFiles
     from chatbot.llm import ModelRefiner
+    from chatbot.scheduling.schedules import Schedule
     from chatbot.server import Component, Platform
     from chatbot.sources.github import GitHubConfig
 
@@ -188,6 +188,8 @@ def schedules_for(
     settings: Settings, now: datetime, extra_platforms: Sequence[str] = ()
 ) -> list[Schedule]:
     """The schedules of ``CHATBOT_CONFIG``; targets must name a platform plug-in."""
+    from chatbot.scheduling.schedules import load_schedules  # APScheduler: not for reports
+
     return load_schedules(
         settings.chatbot_config, now, platforms=(*PLATFORMS, *extra_platforms)
     )

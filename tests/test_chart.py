@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -169,18 +167,6 @@ def test_a_period_without_tickets_still_has_a_chart() -> None:
     assert series.received == series.resolved == (0,) * 7
     assert series.backlog == (0,) * 7
     decode(render_chart(report))
-
-
-def test_importing_the_renderers_and_the_cli_does_not_load_matplotlib() -> None:
-    """matplotlib costs a third of a second: only drawing a chart loads it."""
-    code = (
-        "import sys, chatbot.cli, chatbot.render, chatbot.render.chart, chatbot.delivery.files;"
-        "print('matplotlib' in sys.modules)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "False"
 
 
 # -- the files -------------------------------------------------------------------------------

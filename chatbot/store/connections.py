@@ -10,6 +10,7 @@ engine hides statement parameters, which hold ticket text, from error messages a
 from __future__ import annotations
 
 import fcntl
+import importlib
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -42,7 +43,7 @@ def make_engine(url: str, **options: Any) -> Engine:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 if not memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
+                    _use_wal(cursor, Path(parsed.database or "").expanduser())
             finally:
                 cursor.close()
 
@@ -55,6 +56,33 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **options)
+
+
+def dialect_of(engine: Engine) -> Any:
+    """The SQLAlchemy dialect module of ``engine`` (``sqlalchemy.dialects.sqlite`` or
+    ``.postgresql``), for its ``insert(...).on_conflict_do_update``.
+
+    Imported on first use: PostgreSQL's dialect is a twentieth of the CLI's start on SQLite.
+    """
+    return importlib.import_module(f"sqlalchemy.dialects.{engine.dialect.name}")
+
+
+def _use_wal(cursor: Any, database: Path) -> None:
+    """Put the SQLite file in WAL mode, once for good, one process at a time.
+
+    Two processes switching a new file at once make one of them fail at once with
+    "database is locked" (the switch does not wait for the busy timeout), so the switch is
+    made under an ``flock`` beside the file; once made it is kept in the file, and every
+    later connection only reads it.
+    """
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    with database.with_name(f"{database.name}.journal-mode.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from chatbot.core.deliveries import Delivery, Status
+from chatbot.store.connections import dialect_of
 from chatbot.store.tables import deliveries, meta
 
 
@@ -41,7 +41,7 @@ class SQLAlchemyDeliveryLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._dialect = dialect_of(engine)
 
     def plan(self, firings: Iterable[tuple[str, str, datetime, Status]], now: datetime) -> int:
         """Insert (schedule, target, fire time, status) rows that are not there yet."""

@@ -7,32 +7,42 @@ whole history.
 
 from __future__ import annotations
 
+import gc
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any, Final, TypeVar
 
 import structlog
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    CompoundSelect,
+    DateTime,
     Engine,
+    Select,
+    String,
+    Table,
     any_,
     bindparam,
     delete,
     func,
     select,
+    text,
+    type_coerce,
     union,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
-from chatbot.core.models import Comment, Person, Ticket
+from chatbot.core.models import Comment, Person, Ticket, trusted_comment, trusted_ticket
 from chatbot.core.ports import DEMO_META_KEY, SaveStats
-from chatbot.store.connections import exclusive, lock_key, writing
+from chatbot.store.connections import dialect_of, exclusive, lock_key, writing
 from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
 log = structlog.get_logger(__name__)
@@ -40,8 +50,13 @@ log = structlog.get_logger(__name__)
 BATCH = 500
 """Tickets per write transaction: readers and other writers never wait long."""
 LOAD_CHUNK = 5000
+"""Keys per query when reading the themes' texts."""
 TEXT_COMMENTS = 8
 """Comments per ticket read for the themes: the thread's start says what it is about."""
+ANALYZE_AFTER = 1000
+"""Once this process has saved this many new tickets, and they are a tenth of the store or
+more, the store runs ``ANALYZE``: PostgreSQL plans from statistics, and to it a table never
+analysed looks like one where any ``IN`` list matches most rows (so it scans them all)."""
 DEMO_LOCK = "support-report:demo-write"
 ANY_MARK: Final = object()
 """``replace_demo(expect=ANY_MARK)``: load whatever the demo mark says."""
@@ -108,7 +123,10 @@ class SQLAlchemyTicketStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        self._dialect: Any = postgresql if self._postgres else sqlite
+        self._dialect: Any = dialect_of(engine)
+        self._fresh = 0
+        """New tickets saved by this process since the last ``ANALYZE`` (or its start)."""
+        self._analyze_at = ANALYZE_AFTER
 
     # -- locking ---------------------------------------------------------------------
 
@@ -141,6 +159,7 @@ class SQLAlchemyTicketStore:
             ):
                 new, updated = new + stats.new, updated + stats.updated
                 saved_comments += stats.comments
+        self._after_saving(new)
         return SaveStats(
             new=new, updated=updated, comments=saved_comments, rejected=tuple(rejected)
         )
@@ -174,6 +193,30 @@ class SQLAlchemyTicketStore:
             else:
                 yield one
 
+    def _after_saving(self, new: int) -> None:
+        """Refresh the planner's statistics once new tickets are a tenth of the store.
+
+        Counted across calls, so a sync saving a page at a time gets there too. Geometric
+        in the store's size (like PostgreSQL's autovacuum, which may not run before the next
+        sync), so the analyses of a load in steps add up to linear time. SQLite's is capped
+        by ``analysis_limit`` to a sample of each index.
+        """
+        self._fresh += new
+        if self._fresh < self._analyze_at:
+            return
+        size = self.count_tickets()
+        if self._fresh * 10 < size:
+            self._analyze_at = max(ANALYZE_AFTER, size // 10)
+            return
+        with writing(self.engine) as conn:
+            if self._postgres:
+                conn.execute(text("ANALYZE tickets, comments, ticket_labels, ticket_fields"))
+            else:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
+        log.info("store_analyzed", tickets=size, new_tickets=self._fresh)
+        self._fresh, self._analyze_at = 0, max(ANALYZE_AFTER, size // 10)
+
     @staticmethod
     def _reject(
         key: tuple[str, int], exc: BaseException, rejected: list[tuple[str, int, str]]
@@ -194,36 +237,58 @@ class SQLAlchemyTicketStore:
     def _upsert_tickets(
         self, conn: Connection, batch: Sequence[Ticket], *, with_comments: bool, demo: bool
     ) -> SaveStats:
+        """Insert the batch's new tickets, then update the others, by the (repo, number) key.
+
+        Both statements find existing rows through the unique ``(repo, number)`` index (the
+        ``ON CONFLICT`` arbiter), never through a planned query, so their cost per ticket
+        does not grow with the store. Only updated tickets can have labels, fields and
+        comments to replace; new ones have none to delete.
+        """
         if not batch:
             return SaveStats()
-        before = self._ids(conn, [t.key for t in batch])
-        statement = self._dialect.insert(tickets)
-        statement = statement.on_conflict_do_update(
-            index_elements=["repo", "number"],
-            set_={
-                c.name: statement.excluded[c.name]
-                for c in tickets.c
-                if c.name not in ("id", "repo", "number")
-            },
-        ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
+        rows = {t.key: _ticket_row(t, demo) for t in batch}
+        inserting, params = self._insert(tickets, list(rows.values()))
         ids = {
             (repo, number): tid
-            for tid, repo, number in conn.execute(statement, [_ticket_row(t, demo) for t in batch])
+            for tid, repo, number in conn.execute(
+                inserting.on_conflict_do_nothing(index_elements=["repo", "number"]).returning(
+                    tickets.c.id, tickets.c.repo, tickets.c.number
+                ),
+                params,
+            )
         }
-        touched = list(ids.values())
-        conn.execute(delete(labels).where(labels.c.ticket_id.in_(touched)))
-        conn.execute(delete(form_fields).where(form_fields.c.ticket_id.in_(touched)))
+        fresh = len(ids)
+        existing = [row for key, row in rows.items() if key not in ids]
+        if existing:
+            updating, params = self._insert(tickets, existing)
+            statement = updating.on_conflict_do_update(
+                index_elements=["repo", "number"],
+                set_={
+                    c.name: updating.excluded[c.name]
+                    for c in tickets.c
+                    if c.name not in ("id", "repo", "number")
+                },
+            ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
+            updated = {
+                (repo, number): tid for tid, repo, number in conn.execute(statement, params)
+            }
+            ids.update(updated)
+            replaced = list(updated.values())
+            conn.execute(delete(labels).where(self._one_of(replaced)(labels.c.ticket_id)))
+            conn.execute(
+                delete(form_fields).where(self._one_of(replaced)(form_fields.c.ticket_id))
+            )
+            if with_comments:
+                conn.execute(delete(comments).where(self._one_of(replaced)(comments.c.ticket_id)))
         label_rows = [
             {"ticket_id": ids[t.key], "name": name}
             for t in batch
             for name in dict.fromkeys(t.labels)
         ]
         if label_rows:
+            adding, params = self._insert(labels, label_rows)
             conn.execute(
-                self._dialect.insert(labels).on_conflict_do_nothing(
-                    index_elements=["ticket_id", "name"]
-                ),
-                label_rows,
+                adding.on_conflict_do_nothing(index_elements=["ticket_id", "name"]), params
             )
         field_rows = [
             {"ticket_id": ids[t.key], "position": i, "name": name, "value": value}
@@ -231,32 +296,51 @@ class SQLAlchemyTicketStore:
             for i, (name, value) in enumerate(t.form_fields)
         ]
         if field_rows:
-            fields = self._dialect.insert(form_fields)
+            fields, params = self._insert(form_fields, field_rows)
             conn.execute(
                 fields.on_conflict_do_update(
                     index_elements=["ticket_id", "position"],
                     set_={"name": fields.excluded.name, "value": fields.excluded.value},
                 ),
-                field_rows,
+                params,
             )
         saved_comments = 0
         if with_comments:
-            conn.execute(delete(comments).where(comments.c.ticket_id.in_(touched)))
-            rows = {c.id: comment_row(ids[t.key], c) for t in batch for c in t.comments}
-            saved_comments = self._upsert_comments(conn, list(rows.values()))
-        fresh = sum(1 for t in batch if t.key not in before)
-        return SaveStats(new=fresh, updated=len(batch) - fresh, comments=saved_comments)
+            comment_rows = {c.id: comment_row(ids[t.key], c) for t in batch for c in t.comments}
+            saved_comments = self._upsert_comments(conn, list(comment_rows.values()))
+        return SaveStats(new=fresh, updated=len(rows) - fresh, comments=saved_comments)
+
+    def _insert(self, table: Table, rows: list[dict[str, Any]]) -> tuple[Any, Any]:
+        """An ``INSERT`` of ``rows`` (dicts with the same keys) into ``table``, and the
+        parameters to execute it with; add the ``ON CONFLICT`` clause to the statement.
+
+        On PostgreSQL it is one statement that selects from ``unnest`` of one array per
+        column: a few parameters, where a multi-row ``VALUES`` list has thousands, each
+        row's text parsed again by the driver (half the cost of a load). Elsewhere it is an
+        ``executemany`` of the rows, which SQLite runs in-process.
+        """
+        if not self._postgres:
+            return self._dialect.insert(table), rows
+        names = list(rows[0])
+        arrays = [
+            bindparam(
+                f"all_{name}", value=[row[name] for row in rows], type_=ARRAY(table.c[name].type)
+            )
+            for name in names
+        ]
+        source = func.unnest(*arrays).table_valued(*names).render_derived(name="source")
+        return self._dialect.insert(table).from_select(names, select(*source.c)), None
 
     def _upsert_comments(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
-        statement = self._dialect.insert(comments)
+        statement, params = self._insert(comments, rows)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=["id"],
                 set_={c.name: statement.excluded[c.name] for c in comments.c if c.name != "id"},
             ),
-            rows,
+            params,
         )
         return len(rows)
 
@@ -290,17 +374,36 @@ class SQLAlchemyTicketStore:
             return SaveStats(comments=self._upsert_comments(conn, list(rows.values())))
 
     def _ids(self, conn: Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The row ids of the tickets with these keys that the store holds.
+
+        One probe of the unique ``(repo, number)`` index per key. On PostgreSQL a scalar
+        subquery per number says so whatever the statistics (a ``number IN (...)`` list on a
+        table never analysed is planned as a scan of the whole repository).
+        """
         found: dict[tuple[str, int], int] = {}
         by_repo: dict[str, list[int]] = defaultdict(list)
         for repo, number in keys:
             by_repo[repo].append(number)
         for repo, numbers in by_repo.items():
-            rows = conn.execute(
-                select(tickets.c.id, tickets.c.number).where(
-                    tickets.c.repo == repo, tickets.c.number.in_(numbers)
+            if self._postgres:
+                wanted = (
+                    func.unnest(bindparam("numbers", value=numbers, type_=ARRAY(BigInteger)))
+                    .table_valued("number")
+                    .render_derived(name="wanted")
                 )
-            )
-            found.update({(repo, number): tid for tid, number in rows})
+                row_id = (
+                    select(tickets.c.id)
+                    .where(tickets.c.repo == repo, tickets.c.number == wanted.c.number)
+                    .scalar_subquery()
+                )
+                rows = conn.execute(select(row_id, wanted.c.number))
+            else:
+                rows = conn.execute(
+                    select(tickets.c.id, tickets.c.number).where(
+                        tickets.c.repo == repo, tickets.c.number.in_(numbers)
+                    )
+                )
+            found.update({(repo, number): tid for tid, number in rows if tid is not None})
         return found
 
     # -- the demo --------------------------------------------------------------------
@@ -378,9 +481,7 @@ class SQLAlchemyTicketStore:
                 comments.c.created_at >= start, comments.c.created_at < end
             ),
         )
-        with self.engine.connect() as conn:
-            ids = list(conn.execute(touched).scalars())
-        return self._load(ids)
+        return self._load(touched)
 
     def ticket_texts(
         self, keys: Sequence[tuple[str, int]], max_chars: int
@@ -456,8 +557,7 @@ class SQLAlchemyTicketStore:
         chosen = select(tickets.c.id).where(tickets.c.number == number)
         if repo:
             chosen = chosen.where(func.lower(tickets.c.repo) == repo.lower())
-        with self.engine.connect() as conn:
-            return self._load(list(conn.execute(chosen).scalars()), bodies=True)
+        return self._load(chosen, bodies=True)
 
     def repos(self) -> list[str]:
         """Repositories with tickets in the store, sorted.
@@ -505,78 +605,193 @@ class SQLAlchemyTicketStore:
         ``column IN (...)`` elsewhere; thousands of separate parameters cost more to send
         than the query takes to run."""
         values = list(ids)
-        if self.engine.dialect.name == "postgresql":
-            array = bindparam("ids", value=values, type_=ARRAY(BigInteger))
+        if self._postgres:
+            array = bindparam("ids", value=values, type_=ARRAY(BigInteger()))
             return lambda column: column == any_(array)
         return lambda column: column.in_(values)
 
-    def _load(self, ids: Sequence[int], *, bodies: bool = False) -> list[Ticket]:
-        """The tickets with these ids, with labels, fields and comments (bodies if asked).
+    def _load(
+        self, chosen: Select[Any] | CompoundSelect[Any], *, bodies: bool = False
+    ) -> list[Ticket]:
+        """The tickets whose ids ``chosen`` selects, with labels, fields and comments
+        (bodies if asked), sorted by repository and number.
 
-        Read in chunks by primary key and ``ticket_id`` index, so a week costs a few index
-        lookups and a year stays under SQLite's limit of bound parameters.
+        ``chosen`` runs once; its ids go back as one parameter, joined to each table on the
+        primary key or the ``ticket_id`` index (:meth:`_id_table`), all in one read
+        transaction (one snapshot). Times are read as the driver returns them and made
+        aware once per column; rows become tickets without the constructor's checks (they
+        were checked when saved); authors are shared; the cyclic garbage collector, which
+        the many new objects would set off again and again to find nothing, waits until the
+        tickets are built.
         """
-        ticket_columns = [c for c in tickets.c if bodies or c.name != "body"]
-        comment_columns = [c for c in comments.c if bodies or c.name != "body"]
-        rows: list[Any] = []
-        label_map: dict[int, list[str]] = defaultdict(list)
-        field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        comment_map: dict[int, list[Comment]] = defaultdict(list)
-        with self.engine.connect() as conn:
-            for begin in range(0, len(ids), LOAD_CHUNK):
-                chunk = self._one_of(ids[begin : begin + LOAD_CHUNK])
-                rows += conn.execute(select(*ticket_columns).where(chunk(tickets.c.id))).all()
-                for tid, name in conn.execute(
-                    select(labels.c.ticket_id, labels.c.name)
-                    .where(chunk(labels.c.ticket_id))
-                    .order_by(labels.c.ticket_id, labels.c.name)
-                ):
-                    label_map[tid].append(name)
-                for tid, name, value in conn.execute(
-                    select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
-                    .where(chunk(form_fields.c.ticket_id))
-                    .order_by(form_fields.c.ticket_id, form_fields.c.position)
-                ):
-                    field_map[tid].append((name, value))
-                for row in conn.execute(
-                    select(*comment_columns)
-                    .where(chunk(comments.c.ticket_id))
-                    .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
-                ):
-                    comment_map[row.ticket_id].append(
-                        Comment(
-                            id=row.id,
-                            author=Person(
-                                login=row.author_login,
-                                association=row.author_association,
-                                is_bot=row.author_is_bot,
-                            ),
-                            created_at=row.created_at,
-                            body=row.body if bodies else "",
-                        )
-                    )
-        return [
-            Ticket(
-                repo=row.repo,
-                number=row.number,
-                title=row.title,
-                body=row.body if bodies else "",
-                state=row.state,
-                state_reason=row.state_reason,
-                author=Person(
-                    login=row.author_login,
-                    association=row.author_association,
-                    is_bot=row.author_is_bot,
-                ),
-                url=row.url,
-                reactions=row.reactions,
-                comment_count=row.comment_count,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                closed_at=row.closed_at,
-                labels=tuple(label_map.get(row.id, ())),
-                form_fields=tuple(field_map.get(row.id, ())),
-                comments=tuple(comment_map.get(row.id, ())),
-            )
-            for row in sorted(rows, key=lambda r: (r.repo, r.number))
+        times = self._raw_times
+        ticket_columns = [  # the order _build reads them in
+            tickets.c.id,
+            tickets.c.repo,
+            tickets.c.number,
+            tickets.c.title,
+            tickets.c.state,
+            tickets.c.state_reason,
+            tickets.c.author_login,
+            tickets.c.author_association,
+            tickets.c.author_is_bot,
+            tickets.c.url,
+            tickets.c.reactions,
+            tickets.c.comment_count,
+            times(tickets.c.created_at),
+            times(tickets.c.updated_at),
+            times(tickets.c.closed_at),
+            *([tickets.c.body] if bodies else []),
         ]
+        comment_columns = [  # the order _build reads them in
+            comments.c.ticket_id,
+            comments.c.id,
+            comments.c.author_login,
+            comments.c.author_association,
+            comments.c.author_is_bot,
+            times(comments.c.created_at),
+            *([comments.c.body] if bodies else []),
+        ]
+        with self.engine.connect() as conn, _collector_paused():
+            ids = conn.execute(chosen).scalars().all()
+            if not ids:
+                return []
+            touched = self._id_table(ids)
+            key = touched.c.id
+            ticket_rows = conn.execute(
+                select(*ticket_columns).join_from(tickets, touched, tickets.c.id == key)
+            ).all()
+            label_map: dict[int, list[str]] = defaultdict(list)
+            for tid, name in conn.execute(
+                select(labels.c.ticket_id, labels.c.name)
+                .join_from(labels, touched, labels.c.ticket_id == key)
+                .order_by(labels.c.ticket_id, labels.c.name)
+            ):
+                label_map[tid].append(name)
+            field_map: dict[int, list[tuple[str, str]]] = defaultdict(list)
+            for tid, name, value in conn.execute(
+                select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value)
+                .join_from(form_fields, touched, form_fields.c.ticket_id == key)
+                .order_by(form_fields.c.ticket_id, form_fields.c.position)
+            ):
+                field_map[tid].append((name, value))
+            comment_rows = conn.execute(
+                select(*comment_columns)
+                .join_from(comments, touched, comments.c.ticket_id == key)
+                .order_by(comments.c.ticket_id, comments.c.created_at, comments.c.id)
+            ).all()
+            return self._build(ticket_rows, comment_rows, label_map, field_map, bodies=bodies)
+
+    def _build(
+        self,
+        ticket_rows: Sequence[Any],
+        comment_rows: Sequence[Any],
+        label_map: dict[int, list[str]],
+        field_map: dict[int, list[tuple[str, str]]],
+        *,
+        bodies: bool,
+    ) -> list[Ticket]:
+        """Tickets from the rows :meth:`_load` read (columns in the order it selects them)."""
+        people: dict[tuple[str, str, bool], Person] = {}
+
+        def person(login: str, association: str, is_bot: bool) -> Person:
+            found = people.get((login, association, is_bot))
+            if found is None:
+                found = Person(login=login, association=association, is_bot=is_bot)
+                people[(login, association, is_bot)] = found
+            return found
+
+        aware = self._aware
+        comment_map: dict[int, list[Comment]] = defaultdict(list)
+        if comment_rows:
+            columns = list(zip(*comment_rows, strict=True))
+            created = aware(columns[5])
+            bodies_of = columns[6] if bodies else [""] * len(created)
+            for (tid, cid, login, association, is_bot, *_), at, body in zip(
+                comment_rows, created, bodies_of, strict=True
+            ):
+                comment_map[tid].append(
+                    trusted_comment(cid, person(login, association, bool(is_bot)), at, body)
+                )
+        if not ticket_rows:
+            return []
+        columns = list(zip(*ticket_rows, strict=True))
+        created, updated, closed = (aware(columns[i]) for i in (12, 13, 14))
+        bodies_of = columns[15] if bodies else [""] * len(created)
+        found: list[Ticket] = []
+        for row, created_at, updated_at, closed_at, body in zip(
+            ticket_rows, created, updated, closed, bodies_of, strict=True
+        ):
+            tid, repo, number, title, state, reason, login, association, is_bot = row[:9]
+            url, reactions, count = row[9:12]
+            found.append(
+                trusted_ticket(
+                    # in Ticket's field order
+                    repo,
+                    number,
+                    title,
+                    state,
+                    person(login, association, bool(is_bot)),
+                    created_at,
+                    updated_at,
+                    closed_at,
+                    reason,
+                    body,
+                    url,
+                    tuple(label_map.get(tid, ())),
+                    tuple(field_map.get(tid, ())),
+                    reactions,
+                    count,
+                    tuple(comment_map.get(tid, ())),
+                )
+            )
+        found.sort(key=_TICKET_ORDER)
+        return found
+
+    def _id_table(self, ids: Sequence[int]) -> Any:
+        """``ids`` as a table with one column, ``id``, bound as a single parameter.
+
+        PostgreSQL unnests an array; SQLite reads a JSON array with ``json_each``. Either
+        way a year's tens of thousands of ids cost one parameter, not chunks of ``IN``
+        lists, and each row is then found by an index lookup.
+        """
+        if self._postgres:
+            array = bindparam("touched_ids", value=list(ids), type_=ARRAY(BigInteger()))
+            return func.unnest(array).table_valued("id").render_derived(name="touched")
+        values = bindparam("touched_ids", value=json.dumps(list(ids)), type_=String())
+        table = func.json_each(values).table_valued("value").alias("touched")
+        return select(table.c.value.label("id")).subquery("touched_ids")
+
+    def _raw_times(self, column: Any) -> ColumnElement[Any]:
+        """``column`` as the driver returns it: SQLite's text, PostgreSQL's aware datetime
+        (no per-value decorator; :meth:`_aware` converts the whole column at once)."""
+        raw = DateTime(timezone=True) if self._postgres else String()
+        return type_coerce(column, raw).label(column.name)
+
+    def _aware(self, values: Sequence[Any]) -> list[datetime | None]:
+        """A column of :meth:`_raw_times` values as aware UTC datetimes (None stays None)."""
+        if self._postgres:
+            return [None if v is None else v.astimezone(UTC) for v in values]
+        parse = datetime.fromisoformat
+        return [None if v is None else parse(v + "+00:00") for v in values]
+
+
+_TICKET_ORDER = attrgetter("repo", "number")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the block, if it was running.
+
+    Building tens of thousands of tickets, comments and tuples triggers it every few
+    hundred allocations to walk all of them and free nothing (they hold no cycles).
+    Nested or concurrent pauses are safe: only the one that paused it starts it again.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
