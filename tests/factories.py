@@ -56,3 +56,15 @@ def ticket(
         comments=comments,
         form_fields=form_fields,
     )
+
+
+class Clock:
+    """A clock the test moves by hand (``clock.now = ...``); counts how often it was read."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.reads = 0
+
+    def __call__(self) -> datetime:
+        self.reads += 1
+        return self.now

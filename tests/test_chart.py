@@ -46,7 +46,7 @@ from chatbot.scheduling.schedules import parse_schedules
 from chatbot.service import ReportService
 from chatbot.store import SQLAlchemyTicketStore, open_store
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
-from tests.factories import ticket
+from tests.factories import Clock, ticket
 from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.slack_api import TOKEN, FakeSlack
@@ -220,16 +220,6 @@ period = "last-week"
 targets = ["slack:C0SUPPORT"]
 """
 FIRE = datetime(2025, 4, 28, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

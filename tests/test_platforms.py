@@ -20,6 +20,7 @@ from chatbot.config import load_settings
 from chatbot.core.ports import ReportPoster
 from chatbot.core.report import Report
 from chatbot.render import render_json
+from tests.factories import Clock
 
 FIRE = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
 SCHEDULE = """
@@ -30,18 +31,6 @@ timezone = "UTC"
 period = "yesterday"
 targets = ["echo:room-1"]
 """
-
-
-class Clock:
-    """Moved by the test; the scheduler reads it every tick."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.reads = 0
-
-    def __call__(self) -> datetime:
-        self.reads += 1
-        return self.now
 
 
 class EchoPoster:

@@ -21,6 +21,7 @@ from chatbot.scheduling.runner import DeliveryRunner, RunnerOptions
 from chatbot.scheduling.schedules import parse_schedules
 from chatbot.service import ReportService
 from chatbot.store import open_store
+from tests.factories import Clock
 
 START = datetime(2026, 3, 24, 6, 0, tzinfo=UTC)
 SCHEDULES = """
@@ -31,14 +32,6 @@ timezone = "UTC"
 period = "yesterday"
 targets = ["chan:a", "chan:b"]
 """
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Channel:

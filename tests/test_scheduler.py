@@ -17,7 +17,7 @@ from chatbot.scheduling.schedules import parse_schedules
 from chatbot.service import ReportService
 from chatbot.store import SQLAlchemyTicketStore
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
-from tests.factories import TEAM, comment, ticket
+from tests.factories import TEAM, Clock, comment, ticket
 from tests.fakes.slack_api import TOKEN, FakeSlack
 
 SCHEDULES = """
@@ -28,16 +28,6 @@ period = "yesterday"
 targets = ["slack:#support", "slack:C0OTHER"]
 """
 START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
