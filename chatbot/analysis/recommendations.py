@@ -45,11 +45,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from chatbot.analysis.metrics import breakdown, received, waiting_for_reply
-from chatbot.analysis.scoring import ticket_ref
+from chatbot.analysis.scoring import Ranked, explain, ticket_ref
 from chatbot.analysis.worth import Candidate, select, worth
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import Activity, Breakdown, Figures, Recommendation, Theme, TicketRef
+from chatbot.core.report import Breakdown, Figures, Recommendation, Theme, TicketRef
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -108,20 +108,19 @@ def _unanswered(waiting: Sequence[tuple[Ticket, float]]) -> list[Candidate]:
     ]
 
 
-def _hot(
-    ranked: Sequence[Activity], by_key: dict[tuple[str, int], Ticket], as_of: datetime
-) -> list[Candidate]:
+def _hot(ranked: Sequence[Ranked], as_of: datetime) -> list[Candidate]:
     discussed = [
-        a
-        for a in ranked
-        if a.participants >= 3
-        and a.comments >= 3
-        and (t := by_key.get((a.ticket.repo, a.ticket.number))) is not None
-        and t.is_open_at(as_of)
+        entry
+        for entry in ranked
+        if entry.level.participants >= 3
+        and entry.level.comments >= 3
+        and entry.ticket.is_open_at(as_of)
     ]
     if not discussed:
         return []
-    hot = max(discussed, key=lambda a: (a.comments, a.participants))  # ties: most active
+    # ties: the most active, the first of them in ranked order
+    chosen = max(discussed, key=lambda e: (e.level.comments, e.level.participants))
+    hot = explain(chosen.ticket, chosen.level)
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
         return (
@@ -378,7 +377,7 @@ def recommend(
     now: datetime,
     figures: Figures,
     previous: Figures | None,
-    ranked: Sequence[Activity],
+    ranked: Sequence[Ranked],
     themes: Sequence[Theme],
     *,
     history: Sequence[Ticket] = (),
@@ -387,17 +386,17 @@ def recommend(
 ) -> list[Recommendation]:
     """The recommendations the period's data supports, the most worth first.
 
-    ``tickets`` are the period's; ``history`` may add the previous period's (the spike and
-    the stalled rules read them), with ``previous_period`` and ``previous_until`` as the
-    summary compares them.
+    ``tickets`` are the period's and ``ranked`` the same tickets most active first, as plain
+    levels (the hot rule explains only the one it cites); ``history`` may add the previous
+    period's (the spike and the stalled rules read them), with ``previous_period`` and
+    ``previous_until`` as the summary compares them.
     """
     as_of = min(period.end_at, now)
-    by_key = {t.key: t for t in tickets}
-    order = {(a.ticket.repo, a.ticket.number): i for i, a in enumerate(ranked)}
+    order = {entry.ticket.key: i for i, entry in enumerate(ranked)}
     waiting = waiting_for_reply(tickets, period, now)
     candidates = [
         *_unanswered(waiting),
-        *_hot(ranked, by_key, as_of),
+        *_hot(ranked, as_of),
         *_stalled(list({t.key: t for t in [*history, *tickets]}.values()), as_of),
         *_grown(themes),
         *_reopened(tickets, as_of),

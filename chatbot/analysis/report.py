@@ -15,7 +15,7 @@ from chatbot.analysis.metrics import (
     waiting_for_reply,
 )
 from chatbot.analysis.recommendations import recommend
-from chatbot.analysis.scoring import last_activity, rank, score_ticket, ticket_ref
+from chatbot.analysis.scoring import last_activity, ranking, ticket_ref
 from chatbot.analysis.themes import find_themes
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
@@ -97,8 +97,8 @@ def build_report(
     history = tickets  # both periods' tickets: some recommendations look at the one before
     tickets = [t for t in tickets if last_activity(t, period) is not None]
     figures = compute_figures(tickets, period, backlog)
-    ranked = rank(score_ticket(t, period, now) for t in tickets)
-    order = [(a.ticket.repo, a.ticket.number) for a in ranked]
+    ranked = ranking(tickets, period, now)  # plain numbers; explained only for the top
+    order = ranked.keys()
     themes = find_themes(tickets, period, order, texts=texts, previous=earlier)
     waiting = waiting_for_reply(tickets, period, now)
     report = Report(
@@ -108,7 +108,7 @@ def build_report(
         figures=figures,
         previous=previous,
         previous_period=None if previous is None else previous_period or period.previous(),
-        most_active=tuple(ranked[:top]),
+        most_active=ranked.top(top),
         active_total=len(ranked),
         breakdown=tuple(breakdown(tickets, period)),
         themes=tuple(themes),
@@ -119,7 +119,7 @@ def build_report(
                 now,
                 figures,
                 previous,
-                ranked,
+                ranked.entries,
                 themes,
                 history=history,
                 previous_period=previous_period,
