@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from chatbot.analysis import build_report, compute_figures, score_ticket
+from chatbot.analysis import build_report, score_ticket
 from chatbot.core.errors import TicketNotFound
 from chatbot.core.grammar import Calendar, parse_ticket
 from chatbot.core.models import Ticket
@@ -76,9 +76,9 @@ class ReportService:
         if period.in_progress(now):
             # Compare what has elapsed with the same elapsed time of the period before.
             before, until = period.previous_span(now)
-        previous = compute_figures(
-            tickets, before, self.store.backlog(until or before.end_at), until=until
-        )
+        # The previous period's summary comes from aggregate SQL; its tickets are still
+        # read above for the themes and the recommendations that look back.
+        previous = self.store.period_figures(before.start_at, before.end_at, until=until)
         report = build_report(
             period=period,
             tickets=tickets,

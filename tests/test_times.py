@@ -8,10 +8,11 @@ import re
 import pytest
 
 from chatbot.analysis import build_report
-from chatbot.analysis.metrics import first_response, percentile
+from chatbot.analysis.metrics import first_response
 from chatbot.core.models import Person, Ticket
 from chatbot.core.periods import week_period
 from chatbot.core.report import Report
+from chatbot.core.stats import percentile
 from chatbot.render import render_json, render_markdown
 from chatbot.render.discord_embeds import render_discord_message
 from chatbot.render.slack_blocks import render_slack_report

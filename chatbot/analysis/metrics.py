@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,20 +9,12 @@ from datetime import datetime
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, Figures
+from chatbot.core.stats import median, percentile
 
 EMPTY_FIELD_VALUES = frozenset({"", "_no response_", "none", "n/a"})
 MAX_FIELD_VALUE_LENGTH = 60
 MAX_FIELD_VALUES = 7
 LINK_PREFIXES = ("http://", "https://")
-
-
-def percentile(values: Sequence[float], share: float = 0.9) -> float | None:
-    """The nearest-rank percentile: the ceil(share × n)-th smallest value, None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(math.ceil(share * len(ordered)), 1)
-    return ordered[rank - 1]
 
 
 def first_response(ticket: Ticket) -> datetime | None:
@@ -80,8 +70,8 @@ def compute_figures(
         still_open=sum(1 for t in new if t.is_open_at(cutoff)),
         backlog=backlog,
         answered=len(responses),
-        median_first_response_hours=statistics.median(responses) if responses else None,
-        median_resolution_hours=statistics.median(resolutions) if resolutions else None,
+        median_first_response_hours=median(responses),
+        median_resolution_hours=median(resolutions),
         p90_first_response_hours=percentile(responses),
         p90_resolution_hours=percentile(resolutions),
     )

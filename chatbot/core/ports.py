@@ -11,7 +11,7 @@ from typing import Protocol
 from chatbot.core.deliveries import Delivery, Status
 from chatbot.core.models import Comment, Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import DailyLink, Report
+from chatbot.core.report import DailyLink, Figures, Report
 
 DEMO_META_KEY = "demo_loaded_at"
 """Store meta: when the demo was loaded; empty once real tickets came; absent if never."""
@@ -55,6 +55,17 @@ class TicketStore(Protocol):
 
     def backlog(self, at: datetime) -> int:
         """How many tickets were open at ``at``."""
+        ...
+
+    def period_figures(
+        self, start: datetime, end: datetime, *, until: datetime | None = None
+    ) -> Figures:
+        """The summary figures of ``[start, end)`` from aggregate queries, no ticket loaded.
+
+        The same figures as ``analysis.metrics.compute_figures`` over the tickets the period
+        touched, with the backlog at ``min(end, until)``; ``until`` cuts the period there (the
+        previous period of one in progress, see ``Period.previous_span``).
+        """
         ...
 
     def find_tickets(self, number: int, repo: str | None = None) -> list[Ticket]:

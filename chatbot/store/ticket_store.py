@@ -24,13 +24,18 @@ from sqlalchemy import (
     CompoundSelect,
     DateTime,
     Engine,
+    Float,
+    Integer,
     Select,
     String,
     Table,
     any_,
     bindparam,
+    cast,
     delete,
+    extract,
     func,
+    or_,
     select,
     text,
     type_coerce,
@@ -40,8 +45,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
-from chatbot.core.models import Comment, Person, Ticket, trusted_comment, trusted_ticket
+from chatbot.core.models import (
+    TEAM_ASSOCIATIONS,
+    Comment,
+    Person,
+    Ticket,
+    trusted_comment,
+    trusted_ticket,
+)
 from chatbot.core.ports import DEMO_META_KEY, SaveStats
+from chatbot.core.report import Figures
+from chatbot.core.stats import median, percentile
 from chatbot.store.connections import dialect_of, exclusive, lock_key, writing
 from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
@@ -552,6 +566,109 @@ class SQLAlchemyTicketStore:
         with self.engine.connect() as conn:
             return int(conn.execute(select(opened - closed)).scalar_one())
 
+    def period_figures(
+        self, start: datetime, end: datetime, *, until: datetime | None = None
+    ) -> Figures:
+        """The summary figures of ``[start, end)`` (cut at ``until``) from aggregate queries.
+
+        The same figures as ``compute_figures`` over :meth:`tickets_touched`, without loading
+        a ticket: the counts and the backlog are one statement of counts over the
+        ``created_at`` and ``closed_at`` indexes; each ticket's first response is a ``MIN``
+        over its team comments (joined on the ``ticket_id`` index). PostgreSQL takes the
+        medians (``percentile_cont``) and the nearest-rank p90s (``percentile_disc``) itself;
+        SQLite, which has neither, returns one column of whole microseconds per duration and
+        they are taken here with the same functions as the analysis (``core.stats``).
+        """
+        cutoff = end if until is None else min(until, end)
+        created, closed = tickets.c.created_at, tickets.c.closed_at
+        new = (created >= start, created < cutoff)
+        done = (closed >= start, closed < cutoff)
+
+        def counted(*where: ColumnElement[bool]) -> Any:
+            return select(func.count()).select_from(tickets).where(*where).scalar_subquery()
+
+        counts = select(
+            counted(*new),
+            counted(*new, or_(closed.is_(None), closed >= cutoff)),
+            counted(*done),
+            counted(created < cutoff) - counted(closed < cutoff),
+        )
+        team = [
+            comments.c.author_association.in_(sorted(TEAM_ASSOCIATIONS)),
+            comments.c.author_is_bot.is_(False),
+            comments.c.author_login != tickets.c.author_login,
+        ]
+        if until is not None:  # a reply after the cut-off was not there yet
+            team.append(comments.c.created_at < cutoff)
+        answers = (
+            select(created.label("opened"), func.min(comments.c.created_at).label("answered"))
+            .join_from(tickets, comments, comments.c.ticket_id == tickets.c.id)
+            .where(*new, *team)
+            .group_by(tickets.c.id, created)
+            .subquery("answers")
+        )
+        spans = [
+            (answers, answers.c.answered, answers.c.opened, ()),
+            (tickets, closed, created, done),
+        ]
+        with self.engine.connect() as conn:
+            received, still_open, resolved, backlog = conn.execute(counts).one()
+            hours = [
+                self._hours_stats(conn, source, later, earlier, where)
+                for source, later, earlier, where in spans
+            ]
+        (answered, median_response, p90_response), (_, median_resolution, p90_resolution) = hours
+        return Figures(
+            received=int(received),
+            resolved=int(resolved),
+            still_open=int(still_open),
+            backlog=int(backlog),
+            answered=answered,
+            median_first_response_hours=median_response,
+            median_resolution_hours=median_resolution,
+            p90_first_response_hours=p90_response,
+            p90_resolution_hours=p90_resolution,
+        )
+
+    def _hours_stats(
+        self,
+        conn: Connection,
+        source: Any,
+        later: Any,
+        earlier: Any,
+        where: Sequence[ColumnElement[bool]],
+    ) -> tuple[int, float | None, float | None]:
+        """How many rows of ``source`` match ``where``, and the median and nearest-rank p90
+        of the hours from ``earlier`` to ``later`` over them.
+
+        Each duration is exact to the microsecond and becomes hours the way the analysis
+        makes them (seconds as a float, over 3600), so a p90 (always one of the durations)
+        is the very float ``compute_figures`` gives; a median of two may differ in its last
+        bit on PostgreSQL, which interpolates as ``a + (b - a) / 2``.
+        """
+        if self._postgres:
+            seconds = extract("epoch", later) - extract("epoch", earlier)
+            hours = (cast(seconds, Float) / 3600).label("hours")
+            durations = select(hours).select_from(source).where(*where).subquery("durations")
+            count, middle, p90 = conn.execute(
+                select(
+                    func.count(),
+                    func.percentile_cont(0.5).within_group(durations.c.hours),
+                    func.percentile_disc(0.9).within_group(durations.c.hours),
+                )
+            ).one()
+            return (
+                int(count),
+                None if middle is None else float(middle),
+                None if p90 is None else float(p90),
+            )
+        micros = _sqlite_micros(later) - _sqlite_micros(earlier)
+        values = [
+            us / 1_000_000 / 3600
+            for us in conn.execute(select(micros).select_from(source).where(*where)).scalars()
+        ]
+        return len(values), median(values), percentile(values)
+
     def find_tickets(self, number: int, repo: str | None = None) -> list[Ticket]:
         """Tickets with that number, in ``repo`` if given."""
         chosen = select(tickets.c.id).where(tickets.c.number == number)
@@ -777,6 +894,20 @@ class SQLAlchemyTicketStore:
 
 
 _TICKET_ORDER = attrgetter("repo", "number")
+
+
+def _sqlite_micros(column: Any) -> ColumnElement[int]:
+    """A SQLite time as whole microseconds since 1970, exactly.
+
+    SQLite keeps ``YYYY-MM-DD HH:MM:SS.ffffff`` text; its date functions keep milliseconds
+    only, so the whole seconds come from ``strftime('%s')`` of the first 19 characters and
+    the microseconds from the digits after the point (``'000000'`` pads a shorter fraction
+    or none).
+    """
+    raw = type_coerce(column, String())
+    whole = cast(func.strftime("%s", func.substr(raw, 1, 19)), Integer)
+    fraction = cast(func.substr(raw.concat("000000"), 21, 6), Integer)
+    return whole * 1_000_000 + fraction
 
 
 @contextmanager
