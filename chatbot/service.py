@@ -70,7 +70,6 @@ class ReportService:
         before = period.previous()
         # One read covers both periods: the analysis keeps to each period's own tickets.
         tickets = self.store.tickets_touched(before.start_at, period.end_at)
-        texts = self.store.ticket_texts([t.key for t in tickets], TEXT_CHARS)
         backlog = self.store.backlog(min(period.end_at, now))
         until = None
         if period.in_progress(now):
@@ -90,7 +89,7 @@ class ReportService:
             daily_links=daily_links,
             previous_period=before,
             previous_until=until,
-            texts=texts,
+            texts=lambda keys: self.store.ticket_texts(keys, TEXT_CHARS),
         )
         if self.refine is None:
             return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from chatbot.analysis.metrics import (
 from chatbot.analysis.recommendations import recommend
 from chatbot.analysis.scoring import last_activity, ranking, ticket_ref
 from chatbot.analysis.themes import find_themes
+from chatbot.analysis.ticket_text import TextsOf
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import DailyLink, Figures, Report, TicketRef, Waiting
@@ -79,12 +80,13 @@ def build_report(
     source: str = "store",
     previous_period: Period | None = None,
     previous_until: datetime | None = None,
-    texts: Mapping[tuple[str, int], str] | None = None,
+    texts: TextsOf | None = None,
 ) -> Report:
     """The full report of ``period``; pure: the same inputs give the same report.
 
-    ``texts`` holds each ticket's body and comment bodies, for the themes
-    (``TicketStore.ticket_texts``); without it the themes read what the tickets carry.
+    ``texts`` reads tickets' body and comment bodies for the themes, which ask for just
+    the tickets they group (``TicketStore.ticket_texts``); without it the themes read what
+    the tickets carry.
     When ``previous`` figures are given, ``tickets`` are taken to cover the previous period
     too, and each theme counts the previous period's tickets that fall in it.
     """

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatbot.analysis.scoring import ticket_ref
-from chatbot.analysis.ticket_text import Key, clean_texts
+from chatbot.analysis.ticket_text import Key, TextsOf, clean_texts
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Theme
@@ -91,15 +91,16 @@ def find_themes(
     order: Sequence[Key],
     limit: int = 6,
     *,
-    texts: Mapping[Key, str] | None = None,
+    texts: TextsOf | None = None,
     previous: Sequence[Ticket] | None = None,
 ) -> list[Theme]:
     """Group the period's ``tickets`` into at most ``limit`` themes plus "Other", largest first.
 
     ``order`` lists ticket keys most active first; it orders the tickets each theme cites.
-    ``texts`` holds each ticket's body and comment bodies (without it, what the tickets
-    carry). ``previous``, the previous period's tickets, are placed in the fitted themes to
-    fill each theme's ``previous`` count (None when not given).
+    ``texts`` reads the body and comment bodies of the tickets grouped or placed, and of
+    no others (without it, what the tickets carry). ``previous``, the previous period's
+    tickets, are placed in the fitted themes to fill each theme's ``previous`` count (None
+    when not given).
     """
     tickets = sorted(tickets, key=lambda t: t.key)  # the input order never matters
     if len(tickets) < MIN_TICKETS:
@@ -107,7 +108,8 @@ def find_themes(
     past = sorted(previous or (), key=lambda t: t.key)
     keys = {t.key for t in tickets}
     sample = past[:: -(-len(past) // PREVIOUS_SAMPLE)] if past else []
-    cleaned = clean_texts([*tickets, *(t for t in sample if t.key not in keys)], texts)
+    docs = [*tickets, *(t for t in sample if t.key not in keys)]
+    cleaned = clean_texts(docs, None if texts is None else texts([t.key for t in docs]))
     fitted = _fit([cleaned[t.key] for t in tickets], len(tickets))
     if fitted is None:
         return []

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from chatbot.core.models import Ticket
 
 Key = tuple[str, int]
+TextsOf = Callable[[Sequence[Key]], Mapping[Key, str]]
+"""Reads the body and comment bodies of the tickets of these keys (``ticket_texts``)."""
 
 TEXT_CHARS = 2000
 """Characters of text kept per ticket after cleaning: bounds the work per ticket."""
