@@ -29,6 +29,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     cast,
@@ -63,8 +64,6 @@ log = structlog.get_logger(__name__)
 
 BATCH = 500
 """Tickets per write transaction: readers and other writers never wait long."""
-LOAD_CHUNK = 5000
-"""Keys per query when reading the themes' texts."""
 TEXT_COMMENTS = 8
 """Comments per ticket read for the themes: the thread's start says what it is about."""
 ANALYZE_AFTER = 1000
@@ -503,56 +502,51 @@ class SQLAlchemyTicketStore:
         """Body and the first :data:`TEXT_COMMENTS` human comments of each ticket of ``keys``.
 
         Each part is cut to ``max_chars`` in SQL (``substr``), so a ticket with a huge body or
-        thread costs no more to read than a short one: two queries per chunk of keys, over
-        the ``(repo, number)`` key and the ``ticket_id`` index. Unknown keys are absent.
+        thread costs no more to read than a short one. Two queries, each with its keys or
+        ids bound as one parameter (:meth:`_key_table`, :meth:`_id_table`), over the
+        ``(repo, number)`` key and the ``ticket_id`` index. Unknown keys are absent.
         """
-        by_repo: dict[str, list[int]] = defaultdict(list)
-        for repo, number in dict.fromkeys(keys):
-            by_repo[repo].append(number)
+        wanted = self._key_table(list(dict.fromkeys(keys)))
+        cut_body = func.substr(tickets.c.body, 1, max_chars)
+        found = select(tickets.c.id, tickets.c.repo, tickets.c.number, cut_body).join_from(
+            tickets,
+            wanted,
+            and_(tickets.c.repo == wanted.c.repo, tickets.c.number == wanted.c.number),
+        )
         parts: dict[int, list[str]] = {}
         owner: dict[int, tuple[str, int]] = {}
         with self.engine.connect() as conn:
-            for repo, numbers in sorted(by_repo.items()):
-                for begin in range(0, len(numbers), LOAD_CHUNK):
-                    chunk = numbers[begin : begin + LOAD_CHUNK]
-                    found = conn.execute(
-                        select(
-                            tickets.c.id,
-                            tickets.c.number,
-                            func.substr(tickets.c.body, 1, max_chars),
-                        ).where(tickets.c.repo == repo, self._one_of(chunk)(tickets.c.number))
-                    ).all()
-                    ids = [tid for tid, _, _ in found]
-                    for tid, number, body in found:
-                        owner[tid] = (repo, number)
-                        parts[tid] = [body or ""]
-                    if not ids:
-                        continue
-                    position = (
-                        func.row_number()
-                        .over(
-                            partition_by=comments.c.ticket_id,
-                            order_by=(comments.c.created_at, comments.c.id),
-                        )
-                        .label("position")
-                    )
-                    human = (
-                        select(
-                            comments.c.ticket_id,
-                            func.substr(comments.c.body, 1, max_chars).label("body"),
-                            position,
-                        )
-                        .where(self._one_of(ids)(comments.c.ticket_id))
-                        .where(comments.c.author_is_bot.is_(False))
-                        .subquery()
-                    )
-                    for tid, body in conn.execute(
-                        select(human.c.ticket_id, human.c.body)
-                        .where(human.c.position <= TEXT_COMMENTS)
-                        .order_by(human.c.ticket_id, human.c.position)
-                    ):
-                        if body:
-                            parts[tid].append(body)
+            for tid, repo, number, body in conn.execute(found):
+                owner[tid] = (repo, number)
+                parts[tid] = [body or ""]
+            if not parts:
+                return {}
+            chosen = self._id_table(list(parts))
+            position = (
+                func.row_number()
+                .over(
+                    partition_by=comments.c.ticket_id,
+                    order_by=(comments.c.created_at, comments.c.id),
+                )
+                .label("position")
+            )
+            human = (
+                select(
+                    comments.c.ticket_id,
+                    func.substr(comments.c.body, 1, max_chars).label("body"),
+                    position,
+                )
+                .join_from(comments, chosen, comments.c.ticket_id == chosen.c.id)
+                .where(comments.c.author_is_bot.is_(False))
+                .subquery()
+            )
+            for tid, body in conn.execute(
+                select(human.c.ticket_id, human.c.body)
+                .where(human.c.position <= TEXT_COMMENTS)
+                .order_by(human.c.ticket_id, human.c.position)
+            ):
+                if body:
+                    parts[tid].append(body)
         return {owner[tid]: "\n\n".join(texts) for tid, texts in parts.items()}
 
     def backlog(self, at: datetime) -> int:
@@ -878,6 +872,29 @@ class SQLAlchemyTicketStore:
         values = bindparam("touched_ids", value=json.dumps(list(ids)), type_=String())
         table = func.json_each(values).table_valued("value").alias("touched")
         return select(table.c.value.label("id")).subquery("touched_ids")
+
+    def _key_table(self, keys: Sequence[tuple[str, int]]) -> Any:
+        """``keys`` as a table of ``repo`` and ``number``, bound as one parameter or two.
+
+        As :meth:`_id_table`: PostgreSQL unnests two arrays, SQLite reads a JSON array of
+        ``[repo, number]`` pairs; either way no list of thousands of parameters.
+        """
+        if self._postgres:
+            repos = bindparam("wanted_repos", value=[r for r, _ in keys], type_=ARRAY(String()))
+            numbers = bindparam(
+                "wanted_numbers", value=[n for _, n in keys], type_=ARRAY(BigInteger())
+            )
+            return (
+                func.unnest(repos, numbers)
+                .table_valued("repo", "number")
+                .render_derived(name="wanted")
+            )
+        pairs = bindparam("wanted_keys", value=json.dumps([list(k) for k in keys]), type_=String())
+        table = func.json_each(pairs).table_valued("value").alias("pairs")
+        return select(
+            func.json_extract(table.c.value, "$[0]").label("repo"),
+            func.json_extract(table.c.value, "$[1]").label("number"),
+        ).subquery("wanted")
 
     def _raw_times(self, column: Any) -> ColumnElement[Any]:
         """``column`` as the driver returns it: SQLite's text, PostgreSQL's aware datetime
