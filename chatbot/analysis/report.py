@@ -109,7 +109,7 @@ def build_report(
         repos=tuple(repos),
         figures=figures,
         previous=previous,
-        previous_period=None if previous is None else previous_period or period.previous(),
+        previous_period=None if previous is None else before,
         most_active=ranked.top(top),
         active_total=len(ranked),
         breakdown=tuple(breakdown(tickets, period)),
