@@ -86,6 +86,19 @@ def _tickets(
     return made
 
 
+def opened_week(n: int) -> Figures:
+    """The previous week's figures when ``n`` tickets were opened and all answered."""
+    return Figures(
+        received=n,
+        resolved=0,
+        still_open=n,
+        backlog=n,
+        answered=n,
+        median_first_response_hours=None,
+        median_resolution_hours=None,
+    )
+
+
 def period_tickets() -> list[Ticket]:
     """Five startup-crash tickets, five results-grid tickets and three with nothing shared."""
     return _tickets(CRASH + GRID + ODD)
@@ -249,15 +262,7 @@ def test_other_renders_as_the_rest_not_as_a_numbered_theme() -> None:
 def test_previous_counts_place_last_periods_tickets_in_the_themes() -> None:
     """``previous`` counts the previous week's tickets that fall in each theme."""
     earlier = _tickets(CRASH[:3] + GRID[:1] + ODD[:1], first=101, day="2025-04-15")
-    previous = Figures(
-        received=5,
-        resolved=0,
-        still_open=5,
-        backlog=5,
-        answered=5,
-        median_first_response_hours=None,
-        median_resolution_hours=None,
-    )
+    previous = opened_week(5)
     report = report_of(period_tickets() + earlier, previous)
     counts = {min(r.number for r in t.tickets): t.previous for t in report.themes}
     assert counts == {1: 3, 6: 1, 11: None}
@@ -320,15 +325,7 @@ def test_a_large_previous_period_is_placed_by_an_even_sample_and_says_so(
 ) -> None:
     """Past the sample size, every k-th earlier ticket is placed and the count scaled up."""
     earlier = _tickets(CRASH + GRID[:1] + ODD, first=101, day="2025-04-15")  # 5 crashes of 9
-    previous = Figures(
-        received=9,
-        resolved=0,
-        still_open=9,
-        backlog=9,
-        answered=9,
-        median_first_response_hours=None,
-        median_resolution_hours=None,
-    )
+    previous = opened_week(9)
     exact = report_of(period_tickets() + earlier, previous)
     monkeypatch.setattr(themes, "PREVIOUS_SAMPLE", 3)  # places #101, #104 and #107
     sampled = report_of(period_tickets() + earlier, previous)
