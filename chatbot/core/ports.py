@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chatbot.core.deliveries import Delivery, Status
+from chatbot.core.facts import Key, TicketFacts
 from chatbot.core.models import Comment, Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import DailyLink, Figures, Report
+from chatbot.core.report import Breakdown, DailyLink, Figures, Report
 
 DEMO_META_KEY = "demo_loaded_at"
 """Store meta: when the demo was loaded; empty once real tickets came; absent if never."""
@@ -99,6 +100,60 @@ class TicketStore(Protocol):
 
         ``on_wait`` is called once if the lock is taken and ``wait`` is on, before waiting.
         """
+        ...
+
+
+class PeriodSource(Protocol):
+    """What a report reads: per-ticket facts and aggregates of a span, and whole tickets
+    only for the few a report shows.
+
+    Spans are ``[start, end)``. ``chatbot.analysis.source.TicketsSource`` is the reference:
+    it computes every answer from a list of tickets in Python, and a store's answers are the
+    same (``tests/test_period_source.py``).
+    """
+
+    def period_facts(
+        self, start: datetime, end: datetime, as_of: datetime, *, open_only: bool = False
+    ) -> list[TicketFacts]:
+        """Facts of each ticket opened, closed or commented on in ``[start, end)``, sorted
+        by key; with ``open_only``, only those open at ``as_of``."""
+        ...
+
+    def touched_keys(self, start: datetime, end: datetime) -> list[Key]:
+        """Keys of the tickets opened, closed or commented on in ``[start, end)``, sorted."""
+        ...
+
+    def breakdown_counts(self, start: datetime, end: datetime) -> list[Breakdown]:
+        """One row per distinct label (dimension ``label``) and form-field answer (dimension:
+        the field's name) of the tickets opened or closed in ``[start, end)``: received
+        (opened in it), resolved (closed in it), pending (opened in it and open at ``end``).
+        A ticket counts once per row. Every value, unfiltered, in no order."""
+        ...
+
+    def received_with(
+        self, start: datetime, end: datetime, dimension: str, value: str
+    ) -> list[Key]:
+        """Keys of the tickets opened in ``[start, end)`` with that label (dimension
+        ``label``) or form-field answer, sorted."""
+        ...
+
+    def tickets(self, keys: Sequence[Key]) -> list[Ticket]:
+        """The tickets of ``keys``, with labels, form fields and comments (bodies left out),
+        sorted by key; unknown keys are absent."""
+        ...
+
+    def ticket_texts(self, keys: Sequence[Key], max_chars: int) -> dict[Key, str]:
+        """As :meth:`TicketStore.ticket_texts`."""
+        ...
+
+    def backlog(self, at: datetime) -> int:
+        """How many tickets were open at ``at``."""
+        ...
+
+    def period_figures(
+        self, start: datetime, end: datetime, *, until: datetime | None = None
+    ) -> Figures:
+        """As :meth:`TicketStore.period_figures`."""
         ...
 
 
