@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, time
 
+from chatbot.core.facts import TicketFacts, micros
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, Figures
@@ -32,42 +34,81 @@ def state_at(ticket: Ticket, moment: datetime) -> str:
     return "open" if ticket.is_open_at(moment) else "closed"
 
 
-def received(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
-    """Tickets opened in the period."""
-    return [t for t in tickets if period.contains(t.created_at)]
+def touched(ticket: Ticket, start: datetime, end: datetime) -> bool:
+    """True if ``ticket`` was opened, closed or commented on in ``[start, end)``."""
+    moments = [ticket.created_at, ticket.closed_at, *(c.created_at for c in ticket.comments)]
+    return any(m is not None and start <= m < end for m in moments)
 
 
-def resolved(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
-    """Tickets closed in the period."""
-    return [t for t in tickets if t.closed_at is not None and period.contains(t.closed_at)]
+def facts_of(ticket: Ticket, start: datetime, end: datetime, as_of: datetime) -> TicketFacts:
+    """The facts of one ticket for ``[start, end)`` and ``as_of``: the definition every
+    store's aggregate queries follow (see :class:`~chatbot.core.facts.TicketFacts`)."""
+    first, after, cut = micros(start), micros(end), micros(as_of)
+    comments = 0
+    people: set[str] = set()
+    latest: int | None = None
+    last: tuple[int, int] | None = None
+    last_team = False
+    for c in ticket.comments:
+        moment = micros(c.created_at)
+        if first <= moment < after:
+            latest = moment if latest is None else max(latest, moment)
+            if not c.author.is_bot:
+                comments += 1
+                people.add(c.author.login)
+        if moment < cut and (last is None or (moment, c.id) > last):
+            last, last_team = (moment, c.id), c.author.is_team
+    answer = first_response(ticket)
+    return TicketFacts(
+        repo=ticket.repo,
+        number=ticket.number,
+        state=ticket.state,
+        state_reason=ticket.state_reason,
+        author_is_bot=ticket.author.is_bot,
+        created=micros(ticket.created_at),
+        closed=None if ticket.closed_at is None else micros(ticket.closed_at),
+        reactions=ticket.reactions,
+        comments=comments,
+        commenters=len(people),
+        author_commented=ticket.author.login in people,
+        latest=latest,
+        first_response=None if answer is None else micros(answer),
+        last_comment=None if last is None else last[0],
+        last_comment_team=last_team,
+    )
 
 
-def still_open(tickets: Sequence[Ticket], period: Period) -> list[Ticket]:
-    """Tickets opened in the period and not closed by its end."""
-    return [t for t in received(tickets, period) if t.is_open_at(period.end_at)]
+def hours_between(earlier: int, later: int) -> float:
+    """Hours from ``earlier`` to ``later`` (micros), as ``timedelta.total_seconds() / 3600``."""
+    return (later - earlier) / 1_000_000 / 3600
 
 
-def compute_figures(
-    tickets: Sequence[Ticket], period: Period, backlog: int, until: datetime | None = None
+def figures_of(
+    facts: Sequence[TicketFacts],
+    start: datetime,
+    end: datetime,
+    backlog: int,
+    until: datetime | None = None,
 ) -> Figures:
-    """The summary figures of a period from the tickets it touched.
+    """The summary figures of ``[start, end)`` from the facts of the tickets it touched.
 
     With ``until``, only what happened before that instant counts: the previous period cut to
     the time elapsed in a period still in progress.
     """
-    cutoff = period.end_at if until is None else min(until, period.end_at)
-    new = [t for t in received(tickets, period) if t.created_at < cutoff]
-    done = [t for t in resolved(tickets, period) if t.closed_at and t.closed_at < cutoff]
+    first = micros(start)
+    cutoff = micros(end if until is None else min(until, end))
+    new = [f for f in facts if first <= f.created < cutoff]
+    done = [f for f in facts if f.closed is not None and first <= f.closed < cutoff]
     responses = [
-        (answer - t.created_at).total_seconds() / 3600
-        for t in new
-        if (answer := first_response(t)) is not None and (until is None or answer < cutoff)
+        hours_between(f.created, f.first_response)
+        for f in new
+        if f.first_response is not None and (until is None or f.first_response < cutoff)
     ]
-    resolutions = [(t.closed_at - t.created_at).total_seconds() / 3600 for t in done if t.closed_at]
+    resolutions = [hours_between(f.created, f.closed) for f in done if f.closed is not None]
     return Figures(
         received=len(new),
         resolved=len(done),
-        still_open=sum(1 for t in new if t.is_open_at(cutoff)),
+        still_open=sum(1 for f in new if f.is_open_at(cutoff)),
         backlog=backlog,
         answered=len(responses),
         median_first_response_hours=median(responses),
@@ -77,57 +118,90 @@ def compute_figures(
     )
 
 
+def compute_figures(
+    tickets: Sequence[Ticket], period: Period, backlog: int, until: datetime | None = None
+) -> Figures:
+    """The summary figures of a period from the tickets it touched (see :func:`figures_of`)."""
+    start, end = period.start_at, period.end_at
+    cutoff = end if until is None else min(until, end)
+    facts = [facts_of(t, start, end, cutoff) for t in tickets]
+    return figures_of(facts, start, end, backlog, until)
+
+
 def waiting_for_reply(
-    tickets: Sequence[Ticket], period: Period, now: datetime
-) -> list[tuple[Ticket, float]]:
+    facts: Sequence[TicketFacts], period: Period, now: datetime
+) -> list[tuple[TicketFacts, float]]:
     """Open tickets received in the period with no team reply by its end (or now, if sooner).
 
     Oldest first, each with the hours it has waited; a reply after that moment does not count.
     """
-    as_of = min(period.end_at, now)
-    waiting = []
-    for ticket in received(tickets, period):
-        answer = first_response(ticket)
-        if ticket.is_open_at(as_of) and (answer is None or answer >= as_of):
-            waiting.append((ticket, (as_of - ticket.created_at).total_seconds() / 3600))
-    waiting.sort(key=lambda pair: (pair[0].created_at, pair[0].key))
+    first, after = micros(period.start_at), micros(period.end_at)
+    as_of = micros(min(period.end_at, now))
+    waiting = [
+        (f, hours_between(f.created, as_of))
+        for f in facts
+        if first <= f.created < after
+        and f.is_open_at(as_of)
+        and (f.first_response is None or f.first_response >= as_of)
+    ]
+    waiting.sort(key=lambda pair: (pair[0].created, pair[0].key))
     return waiting
 
 
-def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
-    """Received / resolved / pending per label and per form-field value.
+def answer_rows(ticket: Ticket) -> list[tuple[str, str]]:
+    """The distinct (dimension, value) rows a ticket counts in: its labels (dimension
+    ``label``), then its form-field answers (dimension: the field's name)."""
+    rows = [("label", label) for label in ticket.labels]
+    rows += list(ticket.form_fields)
+    return list(dict.fromkeys(rows))
 
-    Labels first, then each form field in name order. A form-field value counts if it is a
-    short one-line answer that is not a link (a link names one page: it groups nothing);
-    a field with many values ends in one merged row (see :func:`_merge_tail`), and a field
-    whose every answer differs is left out (see :func:`_groups`).
-    """
+
+def count_answers(tickets: Iterable[Ticket], start: datetime, end: datetime) -> list[Breakdown]:
+    """Received / resolved / pending per label and answer of the tickets opened or closed
+    in ``[start, end)``, every value, unfiltered (``PeriodSource.breakdown_counts``)."""
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    end = period.end_at
     for ticket in tickets:
-        is_new = period.contains(ticket.created_at)
-        is_done = ticket.closed_at is not None and period.contains(ticket.closed_at)
+        is_new = start <= ticket.created_at < end
+        is_done = ticket.closed_at is not None and start <= ticket.closed_at < end
         if not (is_new or is_done):
             continue
-        keys = [("label", label) for label in ticket.labels]
-        keys += [
-            (name, value)
-            for name, value in ticket.form_fields
-            if value.strip().lower() not in EMPTY_FIELD_VALUES
-            and len(value) <= MAX_FIELD_VALUE_LENGTH
-            and "\n" not in value
-            and not value.lower().startswith(LINK_PREFIXES)
-        ]
-        for key in dict.fromkeys(keys):
+        for key in answer_rows(ticket):
             row = counts[key]
             row[0] += is_new
             row[1] += is_done
             row[2] += is_new and ticket.is_open_at(end)
+    return [
+        Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
+        for (dim, value), (r, d, p) in counts.items()
+    ]
+
+
+def shown_value(value: str) -> bool:
+    """True for a form-field answer a breakdown shows: a short one-line answer that is not
+    empty (``_No response_``) and not a link (a link names one page: it groups nothing)."""
+    return (
+        value.strip().lower() not in EMPTY_FIELD_VALUES
+        and len(value) <= MAX_FIELD_VALUE_LENGTH
+        and "\n" not in value
+        and not value.lower().startswith(LINK_PREFIXES)
+    )
+
+
+def breakdown_rows(counts: Iterable[Breakdown]) -> list[Breakdown]:
+    """The breakdown table from raw counts (:func:`count_answers`, ``breakdown_counts``).
+
+    Labels first, then each form field in name order. A form-field value counts if
+    :func:`shown_value`; a field with many values ends in one merged row (see
+    :func:`_merge_tail`), and a field whose every answer differs is left out (see
+    :func:`_groups`).
+    """
     labels: list[Breakdown] = []
     fields: dict[str, list[Breakdown]] = defaultdict(list)
-    for (dim, value), (r, d, p) in counts.items():
-        line = Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
-        (labels if dim == "label" else fields[dim]).append(line)
+    for row in counts:
+        if row.dimension == "label":
+            labels.append(row)
+        elif shown_value(row.value):
+            fields[row.dimension].append(row)
     labels.sort(key=_by_count)
     return labels + [
         row
@@ -135,6 +209,11 @@ def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
         if _groups(fields[name])
         for row in _merge_tail(name, fields[name])
     ]
+
+
+def breakdown(tickets: Sequence[Ticket], period: Period) -> list[Breakdown]:
+    """The breakdown table of ``period`` from the tickets it touched."""
+    return breakdown_rows(count_answers(tickets, period.start_at, period.end_at))
 
 
 def _groups(rows: list[Breakdown]) -> bool:
@@ -172,15 +251,17 @@ def _merge_tail(name: str, rows: list[Breakdown]) -> list[Breakdown]:
     return [*head, other]
 
 
-def per_day(tickets: Sequence[Ticket], period: Period) -> list[tuple[str, int, int]]:
+def per_day(facts: Sequence[TicketFacts], period: Period) -> list[tuple[str, int, int]]:
     """For each day of the period: (day, opened, resolved), days in the team's zone."""
     zone = period.zone
-    opened: dict[str, int] = defaultdict(int)
-    closed: dict[str, int] = defaultdict(int)
-    for ticket in tickets:
-        if period.contains(ticket.created_at):
-            opened[ticket.created_at.astimezone(zone).date().isoformat()] += 1
-        if ticket.closed_at is not None and period.contains(ticket.closed_at):
-            closed[ticket.closed_at.astimezone(zone).date().isoformat()] += 1
-    days = [day.isoformat() for day in period.each_day()]
-    return [(day, opened[day], closed[day]) for day in days]
+    days = list(period.each_day())
+    starts = [micros(datetime.combine(day, time(), zone)) for day in days]
+    first, after = micros(period.start_at), micros(period.end_at)
+    opened = [0] * len(days)
+    closed = [0] * len(days)
+    for f in facts:
+        if first <= f.created < after:
+            opened[bisect_right(starts, f.created) - 1] += 1
+        if f.closed is not None and first <= f.closed < after:
+            closed[bisect_right(starts, f.closed) - 1] += 1
+    return [(day.isoformat(), o, c) for day, o, c in zip(days, opened, closed, strict=True)]

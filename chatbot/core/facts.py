@@ -18,6 +18,9 @@ from typing import NamedTuple
 Key = tuple[str, int]
 """A ticket's identity: repository and number."""
 
+TEXT_COMMENTS = 8
+"""A ticket's text (``ticket_texts``) is its body and its first this many human comments."""
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 

@@ -46,6 +46,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
+from chatbot.core.facts import TEXT_COMMENTS
 from chatbot.core.models import (
     TEAM_ASSOCIATIONS,
     Comment,
@@ -64,8 +65,6 @@ log = structlog.get_logger(__name__)
 
 BATCH = 500
 """Tickets per write transaction: readers and other writers never wait long."""
-TEXT_COMMENTS = 8
-"""Comments per ticket read for the themes: the thread's start says what it is about."""
 ANALYZE_AFTER = 1000
 """Once this process has saved this many new tickets, and they are a tenth of the store or
 more, the store runs ``ANALYZE``: PostgreSQL plans from statistics, and to it a table never
