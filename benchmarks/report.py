@@ -8,14 +8,16 @@ from its title and a few symptom sentences, for the themes to read), then times 
 line: the best-of-N time; the best-of-N time of the bare SQL summary of the period and of the
 one before (``TicketStore.period_figures``, the floor issue 13 measures a report against); the
 share of the report's time spent grouping themes; the peak Python memory of one build
-(tracemalloc: Python allocations, numpy and scikit-learn arrays included) and, at
-the end, the process's peak RSS.
+(tracemalloc: Python allocations, numpy and scikit-learn arrays included); the peak RSS of
+a fresh process that opens the store and builds that one report (imports included: the
+figure issue 13 sets a limit on) and, at the end, this process's peak RSS.
 
     python benchmarks/report.py                    # both sizes, SQLite and PostgreSQL
     python benchmarks/report.py --sizes 100000 --databases sqlite --requests last-90-days
 
-Targets (issue 12): over 100k tickets a week under 1 s, 90 days under 3 s, under 300 MB; the
-whole history is never loaded to answer a week.
+Targets (issue 13): over 100k tickets any period up to 366 days under 1 s on SQLite and
+PostgreSQL, full analysis included, and within 3x the bare SQL summary of the same period;
+the year's report under 150 MB peak RSS.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -164,6 +168,32 @@ def sql_summary(service: ReportService, request: str, repeat: int) -> float:
     return best
 
 
+RSS_PROBE = """
+import resource, sys
+from datetime import datetime
+from chatbot.core.grammar import Calendar, parse_period
+from chatbot.service import ReportService
+from chatbot.store import open_store
+
+url, request, asked = sys.argv[1:4]
+at = datetime.fromisoformat(asked)
+service = ReportService(open_store(url), clock=lambda: at)
+service.build_report(parse_period(request, Calendar(now=at)))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def peak_rss(url: str, request: str) -> int:
+    """Peak RSS (MB) of a fresh process that opens the store and builds one report."""
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, url, request, ASKED_AT.isoformat()],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.split()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
@@ -202,6 +232,7 @@ def main() -> None:
                 print(f"{name}_sql_summary_seconds: {summary:.4f}")
                 print(f"{name}_themes_share: {share:.0%}")
                 print(f"{name}_tracemalloc_peak_mb: {peak:.1f}")
+                print(f"{name}_process_peak_rss_mb: {peak_rss(url, request)}")
                 print(f"{name}_tickets_touched: {touched}")
                 print(f"{name}_themes: {themes}")
             store.engine.dispose()

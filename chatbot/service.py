@@ -67,22 +67,15 @@ class ReportService:
         one, and its note says so (the dailies of a weekly run, see ``delivery.files``).
         """
         now = self.clock()
-        before = period.previous()
-        # One read covers both periods: the analysis keeps to each period's own tickets.
-        tickets = self.store.tickets_touched(before.start_at, period.end_at)
-        backlog = self.store.backlog(min(period.end_at, now))
-        until = None
+        before, until = period.previous(), None
         if period.in_progress(now):
             # Compare what has elapsed with the same elapsed time of the period before.
             before, until = period.previous_span(now)
-        # The previous period's summary comes from aggregate SQL; its tickets are still
-        # read above for the themes and the recommendations that look back.
-        previous = self.store.period_figures(before.start_at, before.end_at, until=until)
         report = build_report(
             period=period,
-            tickets=tickets,
-            backlog=backlog,
-            previous=previous,
+            source=self.store,
+            backlog=self.store.backlog(min(period.end_at, now)),
+            previous=self.store.period_figures(before.start_at, before.end_at, until=until),
             now=now,
             repos=self.store.repos(),
             top=self.top,

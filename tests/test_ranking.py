@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from chatbot.analysis.metrics import facts_of
 from chatbot.analysis.scoring import (
     WEIGHTS,
     last_activity,
@@ -119,9 +120,11 @@ def test_ranking_on_numbers_matches_ranking_explained_activities(
     """
     now = WEEK.end_at + timedelta(hours=now_hours)
     expected = rank(_reference_activity(t, WEEK, now) for t in tickets)
-    ranked = ranking(tickets, WEEK, now)
+    as_of = min(WEEK.end_at, now)
+    ranked = ranking([facts_of(t, WEEK.start_at, WEEK.end_at, as_of) for t in tickets], WEEK, now)
     assert ranked.keys() == [(a.ticket.repo, a.ticket.number) for a in expected]
-    assert ranked.top(len(tickets)) == tuple(expected)
+    refs = {t.key: ticket_ref(t) for t in tickets}
+    assert ranked.top(len(tickets), refs) == tuple(expected)
     assert [score_ticket(t, WEEK, now) for t in tickets] == [
         _reference_activity(t, WEEK, now) for t in tickets
     ]

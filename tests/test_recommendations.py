@@ -179,21 +179,29 @@ def test_select_drops_a_candidate_mostly_cited_for_the_same_reason() -> None:
     def text(shown: Sequence[TicketRef], more: int) -> str:
         return " ".join(f"#{r.number}" for r in shown) + f" +{more}"
 
+    keys = [(r.repo, r.number) for r in refs]
     best = Candidate(
-        rule="unanswered", reason="attention", score=9, pool=tuple(refs[:4]), text=text
+        rule="unanswered", reason="attention", score=9, pool=tuple(keys[:4]), text=text
     )
     partly = Candidate(
-        rule="backlog", reason="attention", score=5, pool=tuple(refs[2:8]), text=text
+        rule="backlog", reason="attention", score=5, pool=tuple(keys[2:8]), text=text
     )
-    mostly = Candidate(rule="hot", reason="attention", score=4, pool=tuple(refs[:3]), text=text)
-    same = Candidate(rule="theme", reason="cause", score=3, pool=tuple(refs[:4]), text=text)
-    other = Candidate(rule="slow", reason="cause", score=2, pool=tuple(refs[1:5]), text=text)
-    again = Candidate(rule="spike", reason="cause", score=1, pool=tuple(refs[:4]), text=text)
-    chosen = select([again, other, same, mostly, partly, best])
+    mostly = Candidate(rule="hot", reason="attention", score=4, pool=tuple(keys[:3]), text=text)
+    same = Candidate(rule="theme", reason="cause", score=3, pool=tuple(keys[:4]), text=text)
+    other = Candidate(rule="slow", reason="cause", score=2, pool=tuple(keys[1:5]), text=text)
+    again = Candidate(rule="spike", reason="cause", score=1, pool=tuple(keys[:4]), text=text)
+    read: list[tuple[str, int]] = []
+
+    def cites(wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], TicketRef]:
+        read.extend(wanted)
+        return {k: r for k, r in zip(keys, refs, strict=True) if k in wanted}
+
+    chosen = select([again, other, same, mostly, partly, best], cites)
     # partly: 2 of its 6 cited above, the 4 others cited; mostly: all 3 cited, dropped;
     # same: another reason, but the very tickets of the best, dropped; other: another
     # reason, cited; again: 3 of its 4 cited for its reason, dropped
     assert [r.text for r in chosen] == ["#1 #2 #3 #4 +0", "#5 #6 #7 #8 +0", "#2 #3 #4 #5 +0"]
+    assert [n for _, n in read] == [1, 2, 3, 4, 5, 6, 7, 8, 2, 3, 4, 5]  # only the cited ones
 
 
 def test_at_most_seven_best_first() -> None:
@@ -207,12 +215,18 @@ def test_at_most_seven_best_first() -> None:
             rule="stalled",
             reason="attention",
             score=float(n % 4 * 10 + n),
-            pool=(TicketRef(repo="acme/support", number=n, title="", url="", state="open"),),
+            pool=(("acme/support", n),),
             text=text,
         )
         for n in range(1, 11)
     ]
-    chosen = select(candidates)
+
+    def cites(wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], TicketRef]:
+        return {
+            (r, n): TicketRef(repo=r, number=n, title="", url="", state="open") for r, n in wanted
+        }
+
+    chosen = select(candidates, cites)
     assert len(chosen) == MAX_RECOMMENDATIONS == 7
     assert [r.text for r in chosen] == ["#7", "#3", "#10", "#6", "#2", "#9", "#5"]
 
@@ -239,13 +253,15 @@ def test_theme_rule_uses_the_theme_counts_not_its_cited_list() -> None:
     from chatbot.analysis.recommendations import recommend
 
     figures = compute_figures([], WEEK, 0)
-    grew = recommend([], WEEK, NOW, figures, None, [], [theme(65, 60, 20)])
+    cited = {(r.repo, r.number): r for r in theme(1, 1, None).tickets}
+    grew = recommend([], WEEK, NOW, figures, None, [], [theme(65, 60, 20)], refs=lambda keys: {k: cited[k] for k in keys}
+    )
     assert [r.text for r in grew] == [
         "Look for one cause behind Login loop after SSO: 65 tickets in this period against 20"
         " in the previous one, 60 still open (#1, #2, #3)."
     ]
     steady = [theme(65, 60, 60), theme(65, 60, None), theme(65, 60, 20, other=True)]
-    assert recommend([], WEEK, NOW, figures, None, [], steady) == []
+    assert recommend([], WEEK, NOW, figures, None, [], steady, refs=lambda keys: {}) == []
 
 
 def test_quiet_period_gets_no_recommendation() -> None:

@@ -40,16 +40,18 @@ tickets were mostly cited that way is dropped.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from chatbot.analysis.metrics import breakdown, received, waiting_for_reply
-from chatbot.analysis.scoring import Ranked, explain, ticket_ref
+from chatbot.analysis.metrics import hours_between, waiting_for_reply
+from chatbot.analysis.scoring import Ranked
 from chatbot.analysis.worth import Candidate, select, worth
-from chatbot.core.models import Ticket
+from chatbot.core.facts import Key, TicketFacts, micros
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, Figures, Recommendation, Theme, TicketRef
+
+#: The keys of the tickets received in the period with a breakdown row's label or answer.
+ReceivedWith = Callable[[Breakdown], Sequence[Key]]
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -85,7 +87,7 @@ def _span(hours: float) -> str:
     return f"{hours / 24:.1f} days"
 
 
-def _unanswered(waiting: Sequence[tuple[Ticket, float]]) -> list[Candidate]:
+def _unanswered(waiting: Sequence[tuple[TicketFacts, float]]) -> list[Candidate]:
     if not waiting or waiting[0][1] < 24:
         return []
     total, oldest = len(waiting), waiting[0][1]
@@ -96,62 +98,60 @@ def _unanswered(waiting: Sequence[tuple[Ticket, float]]) -> list[Candidate]:
             f" reply from the team (the oldest waiting {_span(oldest)})."
         )
 
-    pool = tuple(ticket_ref(t) for t, _ in waiting)
     return [
         Candidate(
             rule="unanswered",
             reason="attention",
             score=worth("unanswered", total, oldest / 24),
-            pool=pool,
+            pool=tuple(f.key for f, _ in waiting),
             text=text,
         )
     ]
 
 
-def _hot(ranked: Sequence[Ranked], as_of: datetime) -> list[Candidate]:
+def _hot(ranked: Sequence[Ranked], as_of: int) -> list[Candidate]:
     discussed = [
         entry
         for entry in ranked
         if entry.level.participants >= 3
         and entry.level.comments >= 3
-        and entry.ticket.is_open_at(as_of)
+        and entry.facts.is_open_at(as_of)
     ]
     if not discussed:
         return []
     # ties: the most active, the first of them in ranked order
     chosen = max(discussed, key=lambda e: (e.level.comments, e.level.participants))
-    hot = explain(chosen.ticket, chosen.level)
+    comments, people = chosen.level.comments, chosen.level.participants
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
+        hot = refs[0]
         return (
-            f"Prioritise #{hot.ticket.number} ({_quote(hot.ticket.title)}): {hot.comments}"
-            f" comments from {hot.participants} people in this period, and still open."
+            f"Prioritise #{hot.number} ({_quote(hot.title)}): {comments}"
+            f" comments from {people} people in this period, and still open."
         )
 
     return [
         Candidate(
             rule="hot",
             reason="attention",
-            score=worth("hot", hot.participants),
-            pool=(hot.ticket,),
+            score=worth("hot", people),
+            pool=(chosen.facts.key,),
             text=text,
         )
     ]
 
 
-def _stalled(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
-    stalled: list[tuple[float, Ticket]] = []
-    for ticket in tickets:
-        before = [c for c in ticket.comments if c.created_at < as_of]
-        if not ticket.is_open_at(as_of) or not before:
+def _stalled(facts: Sequence[TicketFacts], as_of: int) -> list[Candidate]:
+    stalled: list[tuple[float, Key]] = []
+    for f in facts:
+        if not f.is_open_at(as_of) or f.last_comment is None or not f.last_comment_team:
             continue
-        last = max(before, key=lambda c: c.created_at)
-        idle = (as_of - last.created_at).total_seconds()
-        if last.author.is_team and idle >= 7 * DAY:
-            stalled.append((idle, ticket))
+        idle = (as_of - f.last_comment) / 1_000_000
+        if idle >= 7 * DAY:
+            stalled.append((idle, f.key))
     if not stalled:
         return []
-    stalled.sort(key=lambda pair: (-pair[0], pair[1].key))
+    stalled.sort(key=lambda pair: (-pair[0], pair[1]))
     least = stalled[-1][0]
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
@@ -165,7 +165,7 @@ def _stalled(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
             rule="stalled",
             reason="attention",
             score=worth("stalled", len(stalled), least / DAY),
-            pool=tuple(ticket_ref(t) for _, t in stalled),
+            pool=tuple(key for _, key in stalled),
             text=text,
         )
     ]
@@ -194,23 +194,23 @@ def _grown(themes: Sequence[Theme]) -> list[Candidate]:
                 rule="theme",
                 reason="cause",
                 score=worth("theme", growth),
-                pool=theme.tickets,
+                pool=tuple((r.repo, r.number) for r in theme.tickets),
                 text=text,
             )
         )
     return found
 
 
-def _reopened(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
+def _reopened(facts: Sequence[TicketFacts], as_of: int) -> list[Candidate]:
     again = sorted(
         (
-            t
-            for t in tickets
-            if t.state == "open"
-            and (t.state_reason or "").lower() == "reopened"
-            and t.is_open_at(as_of)
+            f
+            for f in facts
+            if f.state == "open"
+            and (f.state_reason or "").lower() == "reopened"
+            and f.is_open_at(as_of)
         ),
-        key=lambda t: (t.created_at, t.key),
+        key=lambda f: (f.created, f.key),
     )
     if not again:
         return []
@@ -219,7 +219,7 @@ def _reopened(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
     def text(refs: Sequence[TicketRef], more: int) -> str:
         if count == 1:
             return (
-                f"Find out why #{again[0].number} ({_quote(again[0].title)}) was reopened: it was"
+                f"Find out why #{refs[0].number} ({_quote(refs[0].title)}) was reopened: it was"
                 " closed, and it is open again."
             )
         return (
@@ -232,41 +232,35 @@ def _reopened(tickets: Sequence[Ticket], as_of: datetime) -> list[Candidate]:
             rule="reopened",
             reason="attention",
             score=worth("reopened", count),
-            pool=tuple(ticket_ref(t) for t in again),
+            pool=tuple(f.key for f in again),
             text=text,
         )
     ]
 
 
 def _spike(
-    tickets: Sequence[Ticket],
-    period: Period,
-    history: Sequence[Ticket],
-    before: Period,
-    until: datetime | None,
-    order: dict[tuple[str, int], int],
+    rows: Sequence[Breakdown],
+    received: int,
+    previous: Figures,
+    then: Mapping[tuple[str, str], int],
+    received_with: ReceivedWith,
+    order: Mapping[Key, int],
 ) -> list[Candidate]:
-    cutoff = before.end_at if until is None else min(until, before.end_at)
-    earlier = [t for t in history if before.contains(t.created_at) and t.created_at < cutoff]
-    now_total = len(received(tickets, period))
-    if not earlier or now_total == 0:
+    if previous.received == 0 or received == 0:
         return []
-    then: Counter[tuple[str, str]] = Counter(
-        {(b.dimension, b.value): b.received for b in breakdown(earlier, before)}
-    )
-    scale = max(now_total / len(earlier), 1.0)
-    rows = [
-        b
-        for b in breakdown(tickets, period)
-        if b.received - then[(b.dimension, b.value)] >= 3
-        and b.received >= 2 * scale * then[(b.dimension, b.value)]
+    scale = max(received / previous.received, 1.0)
+
+    def before(row: Breakdown) -> int:
+        return then.get((row.dimension, row.value), 0)
+
+    grown = [
+        b for b in rows if b.received - before(b) >= 3 and b.received >= 2 * scale * before(b)
     ]
-    if not rows:
+    if not grown:
         return []
-    row = max(rows, key=lambda b: (b.received - then[(b.dimension, b.value)], b.dimension, b.value))
-    previous = then[(row.dimension, row.value)]
-    new = [t for t in received(tickets, period) if _has(t, row)]
-    new.sort(key=lambda t: (order.get(t.key, len(order)), t.key))
+    row = max(grown, key=lambda b: (b.received - before(b), b.dimension, b.value))
+    earlier = before(row)
+    new = sorted(received_with(row), key=lambda key: (order.get(key, len(order)), key))
     what = (
         f"the label '{_quote(row.value)}'"
         if row.dimension == "label"
@@ -275,7 +269,7 @@ def _spike(
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
         return (
-            f"Find out why new tickets with {what} jumped from {previous} in the previous period"
+            f"Find out why new tickets with {what} jumped from {earlier} in the previous period"
             f" to {row.received} in this one ({_cite(refs, more)})."
         )
 
@@ -283,34 +277,29 @@ def _spike(
         Candidate(
             rule="spike",
             reason="cause",
-            score=worth("spike", row.received - previous),
-            pool=tuple(ticket_ref(t) for t in new),
+            score=worth("spike", row.received - earlier),
+            pool=tuple(new),
             text=text,
         )
     ]
 
 
-def _has(ticket: Ticket, row: Breakdown) -> bool:
-    if row.dimension == "label":
-        return row.value in ticket.labels
-    return (row.dimension, row.value) in ticket.form_fields
-
-
-def _slow(tickets: Sequence[Ticket], period: Period, figures: Figures) -> list[Candidate]:
+def _slow(facts: Sequence[TicketFacts], period: Period, figures: Figures) -> list[Candidate]:
     median, p90 = figures.median_resolution_hours, figures.p90_resolution_hours
     if median is None or p90 is None or figures.resolved < 3:
         return []
     if p90 < 4 * median or p90 < 7 * 24:
         return []
+    first, after = micros(period.start_at), micros(period.end_at)
     tail = sorted(
         (
-            ((t.closed_at - t.created_at).total_seconds() / HOUR, t)
-            for t in tickets
-            if t.closed_at is not None and period.contains(t.closed_at)
+            (hours_between(f.created, f.closed), f.key)
+            for f in facts
+            if f.closed is not None and first <= f.closed < after
         ),
-        key=lambda pair: (-pair[0], pair[1].key),
+        key=lambda pair: (-pair[0], pair[1]),
     )
-    tail = [(hours, t) for hours, t in tail if hours >= p90]
+    tail = [(hours, key) for hours, key in tail if hours >= p90]
     count = len(tail)
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
@@ -325,28 +314,33 @@ def _slow(tickets: Sequence[Ticket], period: Period, figures: Figures) -> list[C
             rule="slow",
             reason="cause",
             score=worth("slow", count, p90 / 24),
-            pool=tuple(ticket_ref(t) for _, t in tail),
+            pool=tuple(key for _, key in tail),
             text=text,
         )
     ]
 
 
 def _backlog(
-    tickets: Sequence[Ticket],
+    facts: Sequence[TicketFacts],
     period: Period,
-    as_of: datetime,
+    as_of: int,
     figures: Figures,
     previous: Figures | None,
-    waiting: Sequence[tuple[Ticket, float]],
+    waiting: Sequence[tuple[TicketFacts, float]],
 ) -> list[Candidate]:
     if previous is None or figures.received <= figures.resolved:
         return []
     if figures.backlog <= previous.backlog:
         return []
-    answering = {t.key for t, _ in waiting}
+    answering = {f.key for f, _ in waiting}
+    first, after = micros(period.start_at), micros(period.end_at)
     pending = sorted(
-        (t for t in received(tickets, period) if t.is_open_at(as_of) and t.key not in answering),
-        key=lambda t: (t.created_at, t.key),
+        (
+            f
+            for f in facts
+            if first <= f.created < after and f.is_open_at(as_of) and f.key not in answering
+        ),
+        key=lambda f: (f.created, f.key),
     )
     if not pending:
         return []
@@ -365,14 +359,14 @@ def _backlog(
             rule="backlog",
             reason="attention",
             score=worth("backlog", growth),
-            pool=tuple(ticket_ref(t) for t in pending),
+            pool=tuple(f.key for f in pending),
             text=text,
         )
     ]
 
 
 def recommend(
-    tickets: Sequence[Ticket],
+    facts: Sequence[TicketFacts],
     period: Period,
     now: datetime,
     figures: Figures,
@@ -380,30 +374,35 @@ def recommend(
     ranked: Sequence[Ranked],
     themes: Sequence[Theme],
     *,
-    history: Sequence[Ticket] = (),
-    previous_period: Period | None = None,
-    previous_until: datetime | None = None,
+    refs: Callable[[Sequence[Key]], Mapping[Key, TicketRef]],
+    history: Sequence[TicketFacts] = (),
+    breakdown: Sequence[Breakdown] = (),
+    previous_received: Mapping[tuple[str, str], int] | None = None,
+    received_with: ReceivedWith | None = None,
 ) -> list[Recommendation]:
     """The recommendations the period's data supports, the most worth first.
 
-    ``tickets`` are the period's and ``ranked`` the same tickets most active first, as plain
-    levels (the hot rule explains only the one it cites); ``history`` may add the previous
-    period's (the spike and the stalled rules read them), with ``previous_period`` and
-    ``previous_until`` as the summary compares them.
+    ``facts`` are the period's tickets and ``ranked`` the same tickets most active first;
+    ``history`` may add tickets of the previous period that are open at the end (the
+    stalled rule reads them); ``breakdown`` is the report's table, ``previous_received``
+    each of its rows' received count in the previous period (as the summary compares it)
+    and ``received_with`` the tickets of a row (the spike rule). ``refs`` reads the
+    citations of just the tickets the chosen recommendations cite.
     """
-    as_of = min(period.end_at, now)
-    order = {entry.ticket.key: i for i, entry in enumerate(ranked)}
-    waiting = waiting_for_reply(tickets, period, now)
+    as_of = micros(min(period.end_at, now))
+    order = {entry.facts.key: i for i, entry in enumerate(ranked)}
+    waiting = waiting_for_reply(facts, period, now)
     candidates = [
         *_unanswered(waiting),
         *_hot(ranked, as_of),
-        *_stalled(list({t.key: t for t in [*history, *tickets]}.values()), as_of),
+        *_stalled(list({f.key: f for f in [*history, *facts]}.values()), as_of),
         *_grown(themes),
-        *_reopened(tickets, as_of),
-        *_slow(tickets, period, figures),
-        *_backlog(tickets, period, as_of, figures, previous, waiting),
+        *_reopened(facts, as_of),
+        *_slow(facts, period, figures),
+        *_backlog(facts, period, as_of, figures, previous, waiting),
     ]
-    if previous is not None:
-        before = previous_period or period.previous()
-        candidates += _spike(tickets, period, history, before, previous_until, order)
-    return select(candidates)
+    if previous is not None and previous_received is not None and received_with is not None:
+        candidates += _spike(
+            breakdown, figures.received, previous, previous_received, received_with, order
+        )
+    return select(candidates, refs)

@@ -1,26 +1,35 @@
-"""Assemble the report model of a period from the tickets it touched."""
+"""Assemble the report model of a period from what a :class:`PeriodSource` answers.
+
+The figures, ranking, breakdowns, waiting list and recommendations are computed from
+per-ticket facts and aggregate counts (a year of a large store is tens of thousands of
+narrow rows); whole tickets are read only for what the report shows: the ranked tickets,
+the themes' members (a bounded sample, see ``themes.theme_sample``) and the citations.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chatbot.analysis.metrics import (
-    breakdown,
-    compute_figures,
+    breakdown_rows,
+    figures_of,
     per_day,
     state_at,
     waiting_for_reply,
 )
 from chatbot.analysis.recommendations import recommend
-from chatbot.analysis.scoring import last_activity, ranking, ticket_ref
+from chatbot.analysis.scoring import ranking, ticket_ref
+from chatbot.analysis.source import TicketsSource
 from chatbot.analysis.themes import find_themes
 from chatbot.analysis.ticket_text import TextsOf
+from chatbot.core.facts import Key
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.report import DailyLink, Figures, Report, TicketRef, Waiting
+from chatbot.core.ports import PeriodSource
+from chatbot.core.report import Breakdown, DailyLink, Figures, Report, TicketRef, Waiting
 
 MAX_WAITING = 10
 
@@ -37,102 +46,134 @@ def at_period_end(ref: TicketRef, ticket: Ticket, as_of: datetime, zone: ZoneInf
     return replace(ref, state=then, since=since)
 
 
-def _with_period_states(report: Report, tickets: Sequence[Ticket], as_of: datetime) -> Report:
-    """Every ticket the report cites, shown in its state at the end of the period."""
-    by_key = {t.key: t for t in tickets}
-    zone = report.period.zone
+class _Cited:
+    """The whole tickets a report cites, read from the source once each."""
 
-    def fix(ref: TicketRef) -> TicketRef:
-        ticket = by_key.get((ref.repo, ref.number))
-        return ref if ticket is None else at_period_end(ref, ticket, as_of, zone)
+    def __init__(self, source: PeriodSource, as_of: datetime, zone: ZoneInfo) -> None:
+        self._source = source
+        self._as_of = as_of
+        self._zone = zone
+        self.tickets: dict[Key, Ticket] = {}
 
-    return replace(
-        report,
-        most_active=tuple(replace(a, ticket=fix(a.ticket)) for a in report.most_active),
-        themes=tuple(replace(t, tickets=tuple(map(fix, t.tickets))) for t in report.themes),
-        recommendations=tuple(
-            replace(r, tickets=tuple(map(fix, r.tickets))) for r in report.recommendations
-        ),
-        waiting=tuple(replace(w, ticket=fix(w.ticket)) for w in report.waiting),
-    )
+    def read(self, keys: Iterable[Key]) -> list[Ticket]:
+        """The tickets of ``keys`` (in key order), reading only those not read yet."""
+        wanted = list(dict.fromkeys(keys))
+        missing = [key for key in wanted if key not in self.tickets]
+        if missing:
+            self.tickets.update((t.key, t) for t in self._source.tickets(missing))
+        return sorted((self.tickets[k] for k in wanted if k in self.tickets), key=_by_key)
+
+    def refs(self, keys: Sequence[Key]) -> dict[Key, TicketRef]:
+        """Each ticket's citation, in its state at the end of the period."""
+        return {t.key: self.ref(t) for t in self.read(keys)}
+
+    def ref(self, ticket: Ticket) -> TicketRef:
+        return at_period_end(ticket_ref(ticket), ticket, self._as_of, self._zone)
+
+    def fix(self, ref: TicketRef) -> TicketRef:
+        ticket = self.tickets.get((ref.repo, ref.number))
+        return ref if ticket is None else at_period_end(ref, ticket, self._as_of, self._zone)
 
 
-def _active_before(ticket: Ticket, before: Period, until: datetime | None) -> bool:
-    """True if ``ticket`` was active in ``before`` (and before ``until``, if given)."""
-    moment = last_activity(ticket, before)
-    if moment is None or until is None or moment < until:
-        return moment is not None
-    moments = [c.created_at for c in ticket.comments]
-    moments += [m for m in (ticket.created_at, ticket.closed_at) if m]
-    return any(before.contains(m) and m < until for m in moments)
+def _by_key(ticket: Ticket) -> Key:
+    return ticket.key
 
 
 def build_report(
     *,
     period: Period,
-    tickets: Sequence[Ticket],
     backlog: int,
     previous: Figures | None,
     now: datetime,
     repos: Sequence[str],
+    source: PeriodSource | None = None,
+    tickets: Sequence[Ticket] | None = None,
     top: int = 5,
     daily_links: Sequence[DailyLink] = (),
-    source: str = "store",
+    source_name: str = "store",
     previous_period: Period | None = None,
     previous_until: datetime | None = None,
     texts: TextsOf | None = None,
 ) -> Report:
-    """The full report of ``period``; pure: the same inputs give the same report.
+    """The full report of ``period``; pure: the same answers give the same report.
 
-    ``texts`` reads tickets' body and comment bodies for the themes, which ask for just
-    the tickets they group (``TicketStore.ticket_texts``); without it the themes read what
-    the tickets carry.
-    When ``previous`` figures are given, ``tickets`` are taken to cover the previous period
-    too, and each theme counts the previous period's tickets that fall in it.
+    ``source`` answers what the report reads (a store); ``tickets`` instead builds the
+    report from tickets in memory (:class:`TicketsSource`). ``texts`` reads tickets' body
+    and comment bodies for the themes (``TicketStore.ticket_texts``); without it the
+    themes read what the tickets carry. When ``previous`` figures are given, the report
+    compares with ``previous_period`` (cut at ``previous_until``): each theme counts the
+    previous period's tickets that fall in it, and the recommendations look back.
     """
+    if source is None:
+        source = TicketsSource(tickets or (), backlog=backlog)
+    as_of = min(period.end_at, now)
     before = previous_period or period.previous()
-    earlier = (
-        None
-        if previous is None
-        else [t for t in tickets if _active_before(t, before, previous_until)]
-    )
-    history = tickets  # both periods' tickets: some recommendations look at the one before
-    tickets = [t for t in tickets if last_activity(t, period) is not None]
-    figures = compute_figures(tickets, period, backlog)
-    ranked = ranking(tickets, period, now)  # plain numbers; explained only for the top
+    cited = _Cited(source, as_of, period.zone)
+    facts = source.period_facts(period.start_at, period.end_at, as_of)
+    figures = figures_of(facts, period.start_at, period.end_at, backlog)
+    ranked = ranking(facts, period, now)  # plain numbers; explained only for the top
     order = ranked.keys()
-    themes = find_themes(tickets, period, order, texts=texts, previous=earlier)
-    waiting = waiting_for_reply(tickets, period, now)
-    report = Report(
+    earlier: list[Key] | None = None
+    if previous is not None:
+        cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
+        earlier = source.touched_keys(before.start_at, cut)
+    themes = find_themes(
+        cited.read(order),
+        period,
+        order,
+        texts=texts,
+        previous=None if earlier is None else cited.read(earlier),
+    )
+    waiting = waiting_for_reply(facts, period, now)
+    rows = breakdown_rows(source.breakdown_counts(period.start_at, period.end_at))
+    previous_received = None
+    if previous is not None:
+        cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
+        previous_received = _received(source.breakdown_counts(before.start_at, cut))
+    history = source.period_facts(
+        period.previous().start_at, period.start_at, as_of, open_only=True
+    )
+    recommendations = recommend(
+        facts,
+        period,
+        now,
+        figures,
+        previous,
+        ranked.entries,
+        themes,
+        refs=cited.refs,
+        history=history,
+        breakdown=rows,
+        previous_received=previous_received,
+        received_with=lambda row: source.received_with(
+            period.start_at, period.end_at, row.dimension, row.value
+        ),
+    )
+    shown = [*order[:top], *(f.key for f, _ in waiting[:MAX_WAITING])]
+    refs = cited.refs(shown)
+    return Report(
         period=period,
         generated_at=now,
         repos=tuple(repos),
         figures=figures,
         previous=previous,
         previous_period=None if previous is None else before,
-        most_active=ranked.top(top),
+        most_active=ranked.top(top, refs),
         active_total=len(ranked),
-        breakdown=tuple(breakdown(tickets, period)),
-        themes=tuple(themes),
-        recommendations=tuple(
-            recommend(
-                tickets,
-                period,
-                now,
-                figures,
-                previous,
-                ranked.entries,
-                themes,
-                history=history,
-                previous_period=previous_period,
-                previous_until=previous_until,
-            )
+        breakdown=tuple(rows),
+        themes=tuple(
+            replace(t, tickets=tuple(map(cited.fix, t.tickets))) for t in themes
         ),
-        opened_per_day=tuple(per_day(tickets, period)),
+        recommendations=tuple(recommendations),
+        opened_per_day=tuple(per_day(facts, period)),
         daily_links=tuple(daily_links),
-        source=source,
-        waiting=tuple(Waiting(ticket=ticket_ref(t), hours=h) for t, h in waiting[:MAX_WAITING]),
+        source=source_name,
+        waiting=tuple(Waiting(ticket=refs[f.key], hours=h) for f, h in waiting[:MAX_WAITING]),
         waiting_total=len(waiting),
         previous_until=previous_until if previous is not None else None,
     )
-    return _with_period_states(report, history, min(period.end_at, now))
+
+
+def _received(rows: Iterable[Breakdown]) -> Mapping[tuple[str, str], int]:
+    """Each row's received count, by (dimension, value)."""
+    return {(row.dimension, row.value): row.received for row in rows}

@@ -26,10 +26,12 @@ every active ticket of its period with it (35k for a year) and builds the explai
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from chatbot.analysis.metrics import facts_of
+from chatbot.core.facts import Key, TicketFacts, micros
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Activity, ScorePart, TicketRef
@@ -80,69 +82,61 @@ class Level(NamedTuple):
 
 
 _FACTORS = tuple(WEIGHTS.values())
+_MICROS_PER_DAY = 86_400_000_000
 
 
-def activity_level(ticket: Ticket, period: Period, now: datetime) -> Level:
-    """The activity level of ``ticket`` in ``period``: the one definition of the formula.
-
-    One pass over the comments finds both the counted comments and the latest moment in
-    the period; no objects are built beyond the result, so ranking a year's tickets stays
-    cheap.
-    """
-    first, after = period.start_at, period.end_at
-    comments = 0
-    people: set[str] = set()
-    latest: datetime | None = None
-    for c in ticket.comments:
-        moment = c.created_at
-        if first <= moment < after:
-            if latest is None or moment > latest:
-                latest = moment
-            if not c.author.is_bot:
-                comments += 1
-                people.add(c.author.login)
-    created, closed_at = ticket.created_at, ticket.closed_at
+def activity_level(facts: TicketFacts, period: Period, now: datetime) -> Level:
+    """The activity level of a ticket in ``period`` from its facts: the one definition of
+    the formula, on plain numbers, so ranking a year's tickets stays cheap."""
+    first, after = micros(period.start_at), micros(period.end_at)
+    created, closed_at = facts.created, facts.closed
     opened = first <= created < after
     closed = closed_at is not None and first <= closed_at < after
+    participants = facts.commenters
+    if opened and not facts.author_is_bot and not facts.author_commented:
+        participants += 1
+    moments = [m for m in (facts.latest,) if m is not None]
     if opened:
-        if not ticket.author.is_bot:
-            people.add(ticket.author.login)
-        if latest is None or created > latest:
-            latest = created
-    if closed and closed_at is not None and (latest is None or closed_at > latest):
-        latest = closed_at
+        moments.append(created)
+    if closed and closed_at is not None:
+        moments.append(closed_at)
+    latest = max(moments) if moments else None
     counts = (
-        float(comments),
-        float(len(people)),
-        math.log2(1 + ticket.reactions),
+        float(facts.comments),
+        float(participants),
+        math.log2(1 + facts.reactions),
         float(opened),
         float(closed),
     )
     weight = 0.0
     for count, factor in zip(counts, _FACTORS, strict=True):
         weight += count * factor  # sum(part.points) in WEIGHTS order: the same float
-    as_of = min(after, now)
-    idle = max(0.0, (as_of - latest).total_seconds() / SECONDS_PER_DAY) if latest else period.days
+    as_of = micros(min(period.end_at, now))
+    idle = (
+        max(0.0, (as_of - latest) / 1_000_000 / SECONDS_PER_DAY)
+        if latest is not None
+        else period.days
+    )
     recency = 1.0 / math.log2(idle + 2.0)
     return Level(
         score=weight * recency,
         weight=weight,
         recency=recency,
         idle_days=idle,
-        comments=comments,
-        participants=len(people),
+        comments=facts.comments,
+        participants=participants,
         counts=counts,
     )
 
 
-def explain(ticket: Ticket, level: Level) -> Activity:
-    """The explained :class:`Activity` of ``ticket`` from its computed ``level``."""
+def explain(ref: TicketRef, level: Level) -> Activity:
+    """The explained :class:`Activity` of the ticket ``ref`` cites, from its ``level``."""
     parts = tuple(
         ScorePart(name=name, count=count, weight=weight)
         for (name, weight), count in zip(WEIGHTS.items(), level.counts, strict=True)
     )
     return Activity(
-        ticket=ticket_ref(ticket),
+        ticket=ref,
         score=level.score,
         parts=parts,
         recency=level.recency,
@@ -154,7 +148,8 @@ def explain(ticket: Ticket, level: Level) -> Activity:
 
 def score_ticket(ticket: Ticket, period: Period, now: datetime) -> Activity:
     """The activity level of ``ticket`` in ``period``, with its parts."""
-    return explain(ticket, activity_level(ticket, period, now))
+    facts = facts_of(ticket, period.start_at, period.end_at, min(period.end_at, now))
+    return explain(ticket_ref(ticket), activity_level(facts, period, now))
 
 
 def _order(
@@ -165,17 +160,17 @@ def _order(
 
 
 class Ranked(NamedTuple):
-    """One ticket of a ranking with its activity level."""
+    """One ticket of a ranking: its facts and its activity level."""
 
-    ticket: Ticket
+    facts: TicketFacts
     level: Level
 
 
 class Ranking:
     """A period's active tickets, most active first, explained only when asked.
 
-    ``entries`` hold the tickets and their plain levels in the order :func:`rank` gives
-    their :class:`Activity` objects; :meth:`activity` builds one for a shown ticket.
+    ``entries`` hold the tickets' facts and plain levels in the order :func:`rank` gives
+    their :class:`Activity` objects; :meth:`top` explains the shown ones.
     """
 
     __slots__ = ("entries",)
@@ -186,30 +181,26 @@ class Ranking:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def keys(self) -> list[tuple[str, int]]:
+    def keys(self) -> list[Key]:
         """The ranked tickets' keys, most active first."""
-        return [entry.ticket.key for entry in self.entries]
+        return [entry.facts.key for entry in self.entries]
 
-    def activity(self, entry: Ranked) -> Activity:
-        """The explained activity of one ranked ticket."""
-        return explain(entry.ticket, entry.level)
-
-    def top(self, count: int) -> tuple[Activity, ...]:
-        """The explained activities of the ``count`` most active tickets."""
-        return tuple(self.activity(entry) for entry in self.entries[:count])
+    def top(self, count: int, refs: Mapping[Key, TicketRef]) -> tuple[Activity, ...]:
+        """The explained activities of the ``count`` most active tickets (``refs`` cites them)."""
+        return tuple(explain(refs[e.facts.key], e.level) for e in self.entries[:count])
 
 
-def ranking(tickets: Iterable[Ticket], period: Period, now: datetime) -> Ranking:
-    """``tickets`` ranked by activity level in ``period``, in the order of :func:`rank`."""
-    entries = [Ranked(t, activity_level(t, period, now)) for t in tickets]
+def ranking(facts: Iterable[TicketFacts], period: Period, now: datetime) -> Ranking:
+    """The tickets of ``facts`` ranked by activity level in ``period``, as :func:`rank`."""
+    entries = [Ranked(f, activity_level(f, period, now)) for f in facts]
     entries.sort(
         key=lambda e: _order(
             e.level.score,
             e.level.weight,
             e.level.comments,
             e.level.idle_days,
-            e.ticket.repo,
-            e.ticket.number,
+            e.facts.repo,
+            e.facts.number,
         )
     )
     return Ranking(entries)

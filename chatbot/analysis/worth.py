@@ -22,10 +22,11 @@ it is dropped. At most :data:`MAX_RECOMMENDATIONS` remain.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from chatbot.core.facts import Key
 from chatbot.core.report import Recommendation, TicketRef
 
 MAX_RECOMMENDATIONS = 7
@@ -60,14 +61,15 @@ def worth(rule: str, affected: float, days: float = 0.0) -> float:
 class Candidate:
     """A recommendation a rule would make, before ranking and de-duplication.
 
-    ``pool`` is every ticket it is about, in the order it would cite them; it cites the
-    first :data:`MAX_CITED` of those not already cited for the same ``reason``.
+    ``pool`` holds the keys of every ticket it is about, in the order it would cite them;
+    it cites the first :data:`MAX_CITED` of those not already cited for the same
+    ``reason``. Only the cited ones are ever read in full.
     """
 
     rule: str
     reason: Reason
     score: float
-    pool: tuple[TicketRef, ...]
+    pool: tuple[Key, ...]
     text: Text
 
     def __post_init__(self) -> None:
@@ -75,37 +77,39 @@ class Candidate:
             raise ValueError(f"unknown rule {self.rule!r}")
 
 
-def _key(ref: TicketRef) -> tuple[str, int]:
-    return (ref.repo, ref.number)
-
-
 def select(
-    candidates: Sequence[Candidate], limit: int = MAX_RECOMMENDATIONS
+    candidates: Sequence[Candidate],
+    refs: Callable[[Sequence[Key]], Mapping[Key, TicketRef]],
+    limit: int = MAX_RECOMMENDATIONS,
 ) -> list[Recommendation]:
-    """The best ``limit`` candidates as recommendations, best first, without repetition."""
+    """The best ``limit`` candidates as recommendations, best first, without repetition.
+
+    ``refs`` reads the citations of the chosen tickets, once for all of them.
+    """
     ordered = sorted(
         (c for c in candidates if c.pool and c.score > 0),
-        key=lambda c: (-c.score, c.rule, c.pool[0].repo, c.pool[0].number),
+        key=lambda c: (-c.score, c.rule, c.pool[0]),
     )
-    cited: dict[Reason, set[tuple[str, int]]] = {"attention": set(), "cause": set()}
-    cited_sets: set[frozenset[tuple[str, int]]] = set()
-    chosen: list[Recommendation] = []
+    cited: dict[Reason, set[Key]] = {"attention": set(), "cause": set()}
+    cited_sets: set[frozenset[Key]] = set()
+    chosen: list[tuple[Candidate, list[Key], int]] = []
     for candidate in ordered:
         if len(chosen) >= limit:
             break
         seen = cited[candidate.reason]
-        fresh = [r for r in candidate.pool if _key(r) not in seen]
+        fresh = [key for key in candidate.pool if key not in seen]
         if not fresh or len(fresh) * 2 < len(candidate.pool):
             continue  # mostly said already, for the same kind of reason
         shown = fresh[:MAX_CITED]
-        keys = frozenset(map(_key, shown))
+        keys = frozenset(shown)
         if keys in cited_sets:
             continue
         cited_sets.add(keys)
         seen.update(keys)
-        chosen.append(
-            Recommendation(
-                text=candidate.text(shown, len(fresh) - len(shown)), tickets=tuple(shown)
-            )
-        )
-    return chosen
+        chosen.append((candidate, shown, len(fresh) - len(shown)))
+    found = refs([key for _, shown, _ in chosen for key in shown])
+    out = []
+    for candidate, shown, more in chosen:
+        cites = tuple(found[key] for key in shown)
+        out.append(Recommendation(text=candidate.text(cites, more), tickets=cites))
+    return out

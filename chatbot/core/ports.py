@@ -32,77 +32,6 @@ class SaveStats:
     rejected: tuple[tuple[str, int, str], ...] = ()
 
 
-class TicketStore(Protocol):
-    """Where tickets live between a sync and a report."""
-
-    def save_tickets(self, tickets: Iterable[Ticket], *, with_comments: bool = True) -> SaveStats:
-        """Insert or replace tickets: labels and form fields always, comments if asked."""
-        ...
-
-    def save_comments(self, repo: str, items: Iterable[tuple[int, Comment]]) -> int:
-        """Insert or replace comments given as (issue number, comment); unknown issues skipped."""
-        ...
-
-    def tickets_touched(self, start: datetime, end: datetime) -> list[Ticket]:
-        """Tickets opened, closed or commented on in ``[start, end)``, with all their comments."""
-        ...
-
-    def ticket_texts(
-        self, keys: Sequence[tuple[str, int]], max_chars: int
-    ) -> dict[tuple[str, int], str]:
-        """Body and human comment bodies of each ticket of ``keys`` (the period's read leaves
-        them out), each part cut to ``max_chars`` in the database; unknown keys are absent."""
-        ...
-
-    def backlog(self, at: datetime) -> int:
-        """How many tickets were open at ``at``."""
-        ...
-
-    def period_figures(
-        self, start: datetime, end: datetime, *, until: datetime | None = None
-    ) -> Figures:
-        """The summary figures of ``[start, end)`` from aggregate queries, no ticket loaded.
-
-        The same figures as ``analysis.metrics.compute_figures`` over the tickets the period
-        touched, with the backlog at ``min(end, until)``; ``until`` cuts the period there (the
-        previous period of one in progress, see ``Period.previous_span``).
-        """
-        ...
-
-    def find_tickets(self, number: int, repo: str | None = None) -> list[Ticket]:
-        """Tickets with that number (in ``repo`` if given), with their comments."""
-        ...
-
-    def repos(self) -> list[str]:
-        """The repositories the store holds tickets of."""
-        ...
-
-    def count_tickets(self) -> int:
-        """How many tickets the store holds."""
-        ...
-
-    def get_meta(self, key: str) -> str | None:
-        """A stored setting of the store itself (sync cursors, demo load time)."""
-        ...
-
-    def set_meta(self, key: str, value: str) -> None:
-        """Store a setting of the store itself."""
-        ...
-
-    def clear(self, repos: Sequence[str] | None = None) -> None:
-        """Delete every ticket (of ``repos`` if given)."""
-        ...
-
-    def exclusive(
-        self, name: str, *, wait: bool = True, on_wait: Callable[[], None] | None = None
-    ) -> AbstractContextManager[bool]:
-        """A lock one process holds at a time; yields False if ``wait`` is off and it is taken.
-
-        ``on_wait`` is called once if the lock is taken and ``wait`` is on, before waiting.
-        """
-        ...
-
-
 class PeriodSource(Protocol):
     """What a report reads: per-ticket facts and aggregates of a span, and whole tickets
     only for the few a report shows.
@@ -143,7 +72,8 @@ class PeriodSource(Protocol):
         ...
 
     def ticket_texts(self, keys: Sequence[Key], max_chars: int) -> dict[Key, str]:
-        """As :meth:`TicketStore.ticket_texts`."""
+        """Body and the first ``TEXT_COMMENTS`` human comment bodies of each ticket of
+        ``keys``, each part cut to ``max_chars`` (in the database); unknown keys are absent."""
         ...
 
     def backlog(self, at: datetime) -> int:
@@ -153,7 +83,60 @@ class PeriodSource(Protocol):
     def period_figures(
         self, start: datetime, end: datetime, *, until: datetime | None = None
     ) -> Figures:
-        """As :meth:`TicketStore.period_figures`."""
+        """The summary figures of ``[start, end)`` from aggregate queries, no ticket loaded:
+        those of ``analysis.metrics.figures_of`` over the span's facts, with the backlog at
+        ``min(end, until)``; ``until`` cuts the span there (the previous period of one in
+        progress, see ``Period.previous_span``)."""
+        ...
+
+
+class TicketStore(PeriodSource, Protocol):
+    """Where tickets live between a sync and a report; what a report reads (the period
+    source) among them."""
+
+    def save_tickets(self, tickets: Iterable[Ticket], *, with_comments: bool = True) -> SaveStats:
+        """Insert or replace tickets: labels and form fields always, comments if asked."""
+        ...
+
+    def save_comments(self, repo: str, items: Iterable[tuple[int, Comment]]) -> int:
+        """Insert or replace comments given as (issue number, comment); unknown issues skipped."""
+        ...
+
+    def tickets_touched(self, start: datetime, end: datetime) -> list[Ticket]:
+        """Tickets opened, closed or commented on in ``[start, end)``, with all their comments."""
+        ...
+
+    def find_tickets(self, number: int, repo: str | None = None) -> list[Ticket]:
+        """Tickets with that number (in ``repo`` if given), with their comments."""
+        ...
+
+    def repos(self) -> list[str]:
+        """The repositories the store holds tickets of."""
+        ...
+
+    def count_tickets(self) -> int:
+        """How many tickets the store holds."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting of the store itself (sync cursors, demo load time)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting of the store itself."""
+        ...
+
+    def clear(self, repos: Sequence[str] | None = None) -> None:
+        """Delete every ticket (of ``repos`` if given)."""
+        ...
+
+    def exclusive(
+        self, name: str, *, wait: bool = True, on_wait: Callable[[], None] | None = None
+    ) -> AbstractContextManager[bool]:
+        """A lock one process holds at a time; yields False if ``wait`` is off and it is taken.
+
+        ``on_wait`` is called once if the lock is taken and ``wait`` is on, before waiting.
+        """
         ...
 
 
