@@ -15,7 +15,7 @@ import structlog
 from chatbot.app import App, build_app, github_config, schedules_for
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError, DemoRefused, SupportReportError, UserInputError
-from chatbot.core.grammar import parse_period
+from chatbot.core.grammar import ACCEPTED, parse_period
 from chatbot.core.periods import utc_now
 from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
@@ -61,7 +61,10 @@ def cli(ctx: click.Context) -> None:
     configure_logging(settings.log_level or "warning", settings.log_format)
 
 
-@cli.command()
+@cli.command(
+    help="Build the report of PERIOD, print it, and write it under reports/.\n\n"
+    f"PERIOD is one of: {', '.join(ACCEPTED)}."
+)
 @click.argument("period", nargs=-1, required=True)
 @click.option(
     "--format",
@@ -82,11 +85,7 @@ def cli(ctx: click.Context) -> None:
 def report(
     ctx: click.Context, period: tuple[str, ...], fmt: str, out: Path | None, no_files: bool
 ) -> None:
-    """Build the report of PERIOD, print it, and write it under reports/.
-
-    PERIOD is one of: today, yesterday, this-week, last-week, this-month, last-month,
-    last-N-days, YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, YYYY-MM, YYYY-Www, since YYYY-MM-DD.
-    """
+    """Build the report of PERIOD (the forms of ``grammar.ACCEPTED``, listed by ``--help``)."""
     app = _app(ctx)
     chosen = parse_period(" ".join(period), app.service.calendar())
     if no_files:

@@ -2,20 +2,32 @@
 
 Accepted periods (case and spacing forgiving; ``_`` or spaces may stand for ``-``)::
 
-    today | yesterday | this-week | last-week | this-month | last-month
-    last-N-days (last N days)     N whole days ending today
-    YYYY-MM-DD                    one day
-    YYYY-MM-DD..YYYY-MM-DD        both days included
-    YYYY-MM                       a calendar month
-    YYYY-Www                      a week (its days follow the team's first weekday)
-    since YYYY-MM-DD              that day through today
+    today | yesterday                     one day
+    this-week | last-week                 a week starting on the team's first weekday
+    week-before-last                      the week before last-week
+    this-month | last-month               a calendar month
+    this-quarter | last-quarter           a calendar quarter (Q1 is January to March)
+    this-year | last-year                 a calendar year (at most 366 days)
+    past-week                             the same as last-7-days
+    last-N-days (past N days)             N whole days ending today
+    last-N-weeks (past N weeks)           7×N whole days ending today (N at most 52)
+    YYYY-MM-DD                            one day
+    YYYY-MM-DD..YYYY-MM-DD                both days included
+    YYYY-MM                               a calendar month
+    november | nov YYYY                   a month by name; alone, its latest start (this one)
+    YYYY-Www                              a week (its days follow the team's first weekday)
+    YYYY-Qn | Qn YYYY                     a calendar quarter
+    since YYYY-MM-DD                      that day through today
+    since monday                          the latest Monday (today if Monday) through today
 
 Every period starts between 1970-01-01 and today and spans at most 366 days; the bounds are
-checked before any date arithmetic, so no year (0000 to 9999) can overflow.
+checked before any date arithmetic, so no year (0000 to 9999) can overflow. A request the
+grammar does not take is one :class:`PeriodError` line naming what was wrong (an unknown
+weekday, a quarter Q5, too many weeks) and listing :data:`ACCEPTED`.
 
 A request may also carry the words ``help`` and ``private``. :func:`parse_period` is
 strict (the CLI); :func:`parse_request` reads a slash command's text; :func:`parse_mention`
-finds a period inside free text ("report for this month please"). :func:`parse_ticket`
+finds a period inside free text ("report for the past week please"). :func:`parse_ticket`
 reads a ticket reference (``123``, ``owner/name#123``).
 """
 
@@ -34,8 +46,11 @@ from chatbot.core.periods import (
     PeriodKind,
     day_period,
     month_period,
+    quarter_of,
+    quarter_period,
     week_period,
     week_start_of,
+    year_period,
 )
 
 ACCEPTED: tuple[str, ...] = (
@@ -43,21 +58,67 @@ ACCEPTED: tuple[str, ...] = (
     "yesterday",
     "this-week",
     "last-week",
+    "week-before-last",
+    "past-week",
     "this-month",
     "last-month",
+    "this-quarter",
+    "last-quarter",
+    "this-year",
+    "last-year",
     "last-N-days",
+    "past-N-days",
+    "last-N-weeks",
+    "past-N-weeks",
     "YYYY-MM-DD",
     "YYYY-MM-DD..YYYY-MM-DD",
     "YYYY-MM",
+    "november",
+    "nov YYYY",
     "YYYY-Www",
+    "YYYY-Qn",
+    "Qn YYYY",
     "since YYYY-MM-DD",
+    "since monday",
 )
+
+MAX_WEEKS = MAX_DAYS // 7
 
 TICKET_FORMS: tuple[str, ...] = ("123", "owner/name#123")
 MAX_TICKET = 2**63 - 1  # the widest integer a store column holds
 _TICKET = re.compile(r"#?(?:(?P<repo>[\w.-]+/[\w.-]+)#)?(?P<n>[0-9]{1,19})", re.ASCII)
 
+# Month and weekday names, each with its short forms; the first is the one messages show.
+_MONTHS: tuple[tuple[str, ...], ...] = (
+    ("january", "jan"),
+    ("february", "feb"),
+    ("march", "mar"),
+    ("april", "apr"),
+    ("may",),
+    ("june", "jun"),
+    ("july", "jul"),
+    ("august", "aug"),
+    ("september", "sept", "sep"),
+    ("october", "oct"),
+    ("november", "nov"),
+    ("december", "dec"),
+)
+_WEEKDAYS: tuple[tuple[str, ...], ...] = (
+    ("monday", "mon"),
+    ("tuesday", "tues", "tue"),
+    ("wednesday", "wed"),
+    ("thursday", "thurs", "thur", "thu"),
+    ("friday", "fri"),
+    ("saturday", "sat"),
+    ("sunday", "sun"),
+)
+_MONTH_NUMBER = {name: n for n, names in enumerate(_MONTHS, 1) for name in names}
+_WEEKDAY_NUMBER = {name: n for n, names in enumerate(_WEEKDAYS) for name in names}
+_MONTH_NAME = "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True))
+_WEEKDAY_NAME = "|".join(sorted(_WEEKDAY_NUMBER, key=len, reverse=True))
+
 _DATE = r"\d{4}-\d{1,2}-\d{1,2}"
+# The order matters to mentions: the first form found anywhere in the text wins.
 _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
@@ -65,14 +126,33 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("since", rf"\bsince\s+(?P<a>{_DATE})"),
         ("day", rf"(?<![\d-])(?P<a>{_DATE})(?![\d-])"),
         ("isoweek", r"\b(?P<y>\d{4})-?w(?P<w>\d{1,2})\b"),
+        ("quarter", r"\b(?P<y>\d{4})[\s-]?q(?P<q>\d{1,2})\b"),
+        ("quarter", r"\bq(?P<q>\d{1,2})[\s-]?(?P<y>\d{4})\b"),
         ("month", r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{1,2})(?![\d-])"),
         # one separator each side: "last--1-days" is not "last-1-days"
         ("lastdays", r"\b(?:last|past)[\s-](?P<n>\d+)[\s-]days?\b"),
-        ("named", r"\b(?P<word>today|yesterday|(?:this|last)[\s-]+(?:week|month))\b"),
+        ("lastweeks", r"\b(?:last|past)[\s-](?P<n>\d+)[\s-]weeks?\b"),
+        # before "named", so that "the week before last week" is not last-week
+        ("named", r"\b(?P<word>week[\s-]before[\s-]last)(?:[\s-]week)?\b"),
+        ("named", r"\b(?P<word>past[\s-]week)\b"),
+        (
+            "named",
+            r"\b(?P<word>today|yesterday|(?:this|last)[\s-]+(?:week|month|quarter|year))\b",
+        ),
+        ("sinceday", rf"\bsince[\s-](?P<wd>{_WEEKDAY_NAME})\b"),
+        ("monthname", rf"\b(?P<name>{_MONTH_NAME})\b(?:,?[\s-](?P<y>\d{{4}})\b)?"),
     )
 )
 
+# Near misses, tried only once no form matched the whole text, to say what was wrong.
 _LOOSE_LASTDAYS = re.compile(r"(?:last|past)[\s-]+\S*?[\s-]*days?")
+_LOOSE_LASTWEEKS = re.compile(r"(?:last|past)[\s-]+\S*?[\s-]*weeks?")
+_LOOSE_SINCE = re.compile(r"since[\s-]+(?P<what>.+)")
+_LOOSE_RELATIVE = re.compile(r"(?P<word>this|last|past)[\s-]+(?P<unit>[a-z]+)")
+_LOOSE_MONTH = re.compile(r"(?P<name>[a-z]+)[\s-]\d{4}")
+_LOOSE_WEEKDAY = re.compile(rf"(?:last[\s-]|this[\s-])?(?P<wd>{_WEEKDAY_NAME})")
+# "may" is also a verb: in a mention, alone, it is a month only after one of these words
+_MAY_BEFORE = re.compile(r"\b(?:for|in|of|during|since|from|over|about)\s$")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -114,11 +194,7 @@ def parse_period(text: str, cal: Calendar) -> Period:
         match = pattern.fullmatch(cleaned)
         if match:
             return _build(form, match, cleaned, cal)
-    if _LOOSE_LASTDAYS.fullmatch(cleaned):  # last--1-days, last-1.5-days, last few days
-        raise PeriodError(
-            text, f"'{_shorten(text)}': N in last-N-days must be 1 to {MAX_DAYS}", ACCEPTED
-        )
-    raise PeriodError(text, f"'{_shorten(text)}' is not a period", ACCEPTED)
+    raise PeriodError(text, _near_miss(text, cleaned), ACCEPTED)
 
 
 def parse_request(text: str, cal: Calendar) -> Request:
@@ -136,8 +212,9 @@ def parse_mention(text: str, cal: Calendar) -> Request:
     cleaned = normalize(re.sub(r"<[^>]*>", " ", text))  # drop <@U123> style mentions
     private = bool(re.search(r"\bprivate(ly)?\b", cleaned))
     for form, pattern in _FORMS:
-        match = pattern.search(cleaned)
-        if match:
+        for match in pattern.finditer(cleaned):
+            if form == "monthname" and _is_the_verb_may(match, cleaned):
+                continue
             return Request(period=_build(form, match, match.group(0), cal), private=private)
     return Request(period=None, help=True, private=private)
 
@@ -151,11 +228,45 @@ def parse_ticket(text: str) -> tuple[str | None, int]:
     return match.group("repo"), number
 
 
+def _is_the_verb_may(match: re.Match[str], text: str) -> bool:
+    """True for "may" without a year, not led by "for", "in"…: "may I have a report?"."""
+    if match.group("name") != "may" or match.group("y"):
+        return False
+    return _MAY_BEFORE.search(text, 0, match.start()) is None
+
+
+def _near_miss(text: str, cleaned: str) -> str:
+    """What was wrong with ``text``, which no form matched, in a few words."""
+    shown = _shorten(text)
+    weekday = _LOOSE_WEEKDAY.fullmatch(cleaned)  # before last-N-days: "last monday"
+    if weekday:
+        return f"'{shown}' is a weekday, not a period; say since {weekday.group('wd')}"
+    if _LOOSE_LASTDAYS.fullmatch(cleaned):  # last--1-days, last-1.5-days, last few days
+        return f"'{shown}': N in last-N-days must be 1 to {MAX_DAYS}"
+    if _LOOSE_LASTWEEKS.fullmatch(cleaned):
+        return f"'{shown}': N in last-N-weeks must be 1 to {MAX_WEEKS}"
+    since = _LOOSE_SINCE.fullmatch(cleaned)
+    if since:
+        what = _shorten(since.group("what"), 20)
+        return f"'{shown}': '{what}' is neither a weekday (monday to sunday) nor a YYYY-MM-DD"
+    relative = _LOOSE_RELATIVE.fullmatch(cleaned)
+    if relative and relative.group("word") == "past":
+        return f"'{shown}': past takes week, N days or N weeks"
+    if relative:
+        unit = _shorten(relative.group("unit"), 20)
+        return f"'{shown}': '{unit}' is not week, month, quarter or year"
+    named = _LOOSE_MONTH.fullmatch(cleaned)
+    if named:
+        name = _shorten(named.group("name"), 20)
+        return f"'{shown}': '{name}' is not a month name (january to december, or jan to dec)"
+    return f"'{shown}' is not a period"
+
+
 def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
     today = cal.today
     if form == "named":
         word = re.sub(r"[\s-]+", "-", match.group("word"))
-        return _named(word, cal)
+        return _named(word, text, cal)
     if form == "lastdays":
         digits = match.group("n")
         n = int(digits) if len(digits) <= len(str(MAX_DAYS)) else 0
@@ -164,11 +275,27 @@ def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
                 text, f"last-{_shorten(digits, 8)}-days: N must be 1 to {MAX_DAYS}", ACCEPTED
             )
         return _make(text, today - timedelta(days=n - 1), today, "range", cal, f"last-{n}-days")
+    if form == "lastweeks":
+        digits = match.group("n")
+        n = int(digits) if len(digits) <= len(str(MAX_DAYS)) else 0
+        if not 1 <= n <= MAX_WEEKS:
+            spans = f" spans {7 * n} days; the longest period is {MAX_DAYS}, so" if n else ":"
+            raise PeriodError(
+                text,
+                f"last-{_shorten(digits, 8)}-weeks{spans} N must be 1 to {MAX_WEEKS}",
+                ACCEPTED,
+            )
+        first = today - timedelta(days=7 * n - 1)
+        return _make(text, first, today, "range", cal, f"last-{n}-weeks")
     if form == "day":
         day = _date(match.group("a"), text, today)
         return _make(text, day, day, "day", cal, day.isoformat())
     if form == "since":
         first = _date(match.group("a"), text, today)
+        return _make(text, first, today, "range", cal, f"since {first.isoformat()}")
+    if form == "sinceday":
+        weekday = _WEEKDAY_NUMBER[match.group("wd")]
+        first = today - timedelta(days=(today.weekday() - weekday) % 7)
         return _make(text, first, today, "range", cal, f"since {first.isoformat()}")
     if form == "range":
         first, last = _date(match.group("a"), text, today), _date(match.group("b"), text, today)
@@ -185,6 +312,22 @@ def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
             raise PeriodError(text, f"{year} has no week {week}", ACCEPTED) from None
         first = monday - timedelta(days=(0 - cal.week_start) % 7)
         return _make(text, first, first + timedelta(days=6), "week", cal, f"{year}-W{week:02d}")
+    if form == "quarter":
+        year, quarter = int(match.group("y")), int(match.group("q"))
+        if not 1 <= quarter <= 4:
+            raise PeriodError(text, f"Q{quarter} is not a quarter (Q1 to Q4)", ACCEPTED)
+        _check_year(text, f"{year:04d}-Q{quarter}", year, today)
+        _check_start(text, date(year, 3 * quarter - 2, 1), today)
+        return quarter_period(year, quarter, tz=cal.tz, week_start=cal.week_start)
+    if form == "monthname":
+        month = _MONTH_NUMBER[match.group("name")]
+        if match.group("y") is None:  # alone: its latest start, this month included
+            year = today.year if month <= today.month else today.year - 1
+        else:
+            year = int(match.group("y"))
+        _check_year(text, f"{year:04d}-{month:02d}", year, today)
+        _check_start(text, date(year, month, 1), today)
+        return month_period(year, month, tz=cal.tz, week_start=cal.week_start)
     # month
     year, month = int(match.group("y")), int(match.group("m"))
     if not 1 <= month <= 12:
@@ -194,21 +337,30 @@ def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
     return month_period(year, month, tz=cal.tz, week_start=cal.week_start)
 
 
-def _named(word: str, cal: Calendar) -> Period:
+def _named(word: str, text: str, cal: Calendar) -> Period:
     today, tz, ws = cal.today, cal.tz, cal.week_start
+    if word == "past-week":  # 7 whole days ending today, the same period as last-7-days
+        return _make(text, today - timedelta(days=6), today, "range", cal, "last-7-days")
     if word == "today":
         return day_period(today, tz=tz, week_start=ws, label=word)
     if word == "yesterday":
-        return day_period(today - timedelta(days=1), tz=tz, week_start=ws, label=word)
-    this_week = week_start_of(today, ws)
-    if word == "this-week":
-        return week_period(this_week, tz=tz, week_start=ws, label=word)
-    if word == "last-week":
-        return week_period(this_week - timedelta(days=7), tz=tz, week_start=ws, label=word)
-    if word == "this-month":
-        return month_period(today.year, today.month, tz=tz, week_start=ws, label=word)
-    last = today.replace(day=1) - timedelta(days=1)
-    return month_period(last.year, last.month, tz=tz, week_start=ws, label=word)
+        period = day_period(today - timedelta(days=1), tz=tz, week_start=ws, label=word)
+    elif word in ("this-week", "last-week", "week-before-last"):
+        weeks_back = ("this-week", "last-week", "week-before-last").index(word)
+        first = week_start_of(today, ws) - timedelta(days=7 * weeks_back)
+        period = week_period(first, tz=tz, week_start=ws, label=word)
+    elif word.endswith("month"):
+        day = today if word == "this-month" else today.replace(day=1) - timedelta(days=1)
+        period = month_period(day.year, day.month, tz=tz, week_start=ws, label=word)
+    elif word.endswith("quarter"):
+        first = date(today.year, 3 * quarter_of(today) - 2, 1)
+        day = today if word == "this-quarter" else first - timedelta(days=1)
+        period = quarter_period(day.year, quarter_of(day), tz=tz, week_start=ws, label=word)
+    else:  # this-year, last-year: 365 or 366 days, always within MAX_DAYS
+        year = today.year if word == "this-year" else today.year - 1
+        period = year_period(year, tz=tz, week_start=ws, label=word)
+    _check_start(text, period.start, today)
+    return period
 
 
 def _make(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-PeriodKind = Literal["day", "week", "month", "range"]
+PeriodKind = Literal["day", "week", "month", "quarter", "year", "range"]
 
 MAX_DAYS = 366
 EARLIEST = date(1970, 1, 1)  # no period may start before this day (nor in the future)
@@ -24,8 +24,8 @@ class Period:
     """The days ``start`` to ``end`` (both included) in time zone ``tz``.
 
     ``label`` is the request it was parsed from in canonical form (``last-week``,
-    ``2025-04-21..2025-04-23``); ``kind`` says whether it is a calendar day, week or
-    month, which decides where its files go and what its previous period is.
+    ``2025-04-21..2025-04-23``); ``kind`` says whether it is a calendar day, week, month,
+    quarter or year, which decides where its files go and what its previous period is.
     """
 
     start: date
@@ -79,9 +79,15 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same kind just before this one, for trends."""
+        last = self.start - timedelta(days=1)
         if self.kind == "month":
-            last = self.start - timedelta(days=1)
             return month_period(last.year, last.month, tz=self.tz, week_start=self.week_start)
+        if self.kind == "quarter":
+            return quarter_period(
+                last.year, quarter_of(last), tz=self.tz, week_start=self.week_start
+            )
+        if self.kind == "year":
+            return year_period(last.year, tz=self.tz, week_start=self.week_start)
         length = timedelta(days=self.days)
         return Period(
             start=self.start - length,
@@ -124,7 +130,8 @@ class Period:
 
     @property
     def slug(self) -> str:
-        """A stable file-name part: ``2025-04-21``, ``2025-W17``, ``2025-04`` or a range."""
+        """A stable file-name part: ``2025-04-21``, ``2025-W17``, ``2025-04``, ``2025-Q2``,
+        ``2025`` or a range."""
         if self.kind == "day":
             return self.start.isoformat()
         if self.kind == "week":
@@ -132,6 +139,10 @@ class Period:
             return f"{year}-W{week:02d}"
         if self.kind == "month":
             return f"{self.start.year}-{self.start.month:02d}"
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{quarter_of(self.start)}"
+        if self.kind == "year":
+            return f"{self.start.year}"
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
@@ -168,6 +179,39 @@ def month_period(
         kind="month",
         week_start=week_start,
     )
+
+
+def quarter_period(
+    year: int, quarter: int, *, tz: str = "UTC", week_start: int = 0, label: str = ""
+) -> Period:
+    """The calendar quarter ``quarter`` (1 to 4) of ``year``: Q1 is January to March."""
+    first = date(year, 3 * quarter - 2, 1)
+    last = date(year, 3 * quarter, calendar.monthrange(year, 3 * quarter)[1])
+    return Period(
+        start=first,
+        end=last,
+        tz=tz,
+        label=label or f"{year}-Q{quarter}",
+        kind="quarter",
+        week_start=week_start,
+    )
+
+
+def year_period(year: int, *, tz: str = "UTC", week_start: int = 0, label: str = "") -> Period:
+    """The calendar year ``year``: 365 or 366 days, within the longest period."""
+    return Period(
+        start=date(year, 1, 1),
+        end=date(year, 12, 31),
+        tz=tz,
+        label=label or f"{year}",
+        kind="year",
+        week_start=week_start,
+    )
+
+
+def quarter_of(day: date) -> int:
+    """The calendar quarter (1 to 4) holding ``day``."""
+    return (day.month - 1) // 3 + 1
 
 
 def week_start_of(day: date, week_start: int) -> date:

@@ -5,6 +5,7 @@ Layout (under the reports folder)::
     daily/2025-04-22/report.md, report.json, report.png
     weekly/2025-W17/report.md, report.json, report.png   links ../../daily/<day>/report.md
     monthly/2025-04/report.md, report.json, report.png
+    quarterly/2025-Q2/report.md, ...           yearly/2025/report.md, ...
     custom/2025-04-21_2025-04-23/report.md, ...
 
 ``report.png`` is the chart (:func:`~chatbot.render.chart.render_chart`); the Markdown
@@ -29,7 +30,14 @@ from chatbot.render import render_json, render_markdown
 from chatbot.render.chart import render_chart
 from chatbot.service import ReportService
 
-FOLDERS = {"day": "daily", "week": "weekly", "month": "monthly", "range": "custom"}
+FOLDERS = {
+    "day": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "quarter": "quarterly",
+    "year": "yearly",
+    "range": "custom",
+}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
