@@ -254,7 +254,15 @@ def test_theme_rule_uses_the_theme_counts_not_its_cited_list() -> None:
 
     figures = compute_figures([], WEEK, 0)
     cited = {(r.repo, r.number): r for r in theme(1, 1, None).tickets}
-    grew = recommend([], WEEK, NOW, figures, None, [], [theme(65, 60, 20)], refs=lambda keys: {k: cited[k] for k in keys}
+    grew = recommend(
+        [],
+        WEEK,
+        NOW,
+        figures,
+        None,
+        [],
+        [theme(65, 60, 20)],
+        refs=lambda keys: {k: cited[k] for k in keys},
     )
     assert [r.text for r in grew] == [
         "Look for one cause behind Login loop after SSO: 65 tickets in this period against 20"

@@ -253,9 +253,7 @@ def _spike(
     def before(row: Breakdown) -> int:
         return then.get((row.dimension, row.value), 0)
 
-    grown = [
-        b for b in rows if b.received - before(b) >= 3 and b.received >= 2 * scale * before(b)
-    ]
+    grown = [b for b in rows if b.received - before(b) >= 3 and b.received >= 2 * scale * before(b)]
     if not grown:
         return []
     row = max(grown, key=lambda b: (b.received - before(b), b.dimension, b.value))

@@ -161,9 +161,7 @@ def build_report(
         most_active=ranked.top(top, refs),
         active_total=len(ranked),
         breakdown=tuple(rows),
-        themes=tuple(
-            replace(t, tickets=tuple(map(cited.fix, t.tickets))) for t in themes
-        ),
+        themes=tuple(replace(t, tickets=tuple(map(cited.fix, t.tickets))) for t in themes),
         recommendations=tuple(recommendations),
         opened_per_day=tuple(per_day(facts, period)),
         daily_links=tuple(daily_links),
