@@ -943,18 +943,3 @@ def _collector_paused() -> Iterator[None]:
         if paused:
             gc.enable()
 
-
-# TEMP until h-sql lands: the period source through the reference, over whole tickets.
-def _tmp_all(self: Any) -> Any:
-    from chatbot.analysis.source import TicketsSource
-
-    lo = datetime(1970, 1, 2, tzinfo=UTC)
-    hi = datetime(9000, 1, 1, tzinfo=UTC)
-    return TicketsSource(self._load(select(tickets.c.id)) if True else self.tickets_touched(lo, hi))
-
-
-SQLAlchemyTicketStore.period_facts = lambda self, *a, **k: _tmp_all(self).period_facts(*a, **k)  # type: ignore[attr-defined]
-SQLAlchemyTicketStore.touched_keys = lambda self, *a, **k: _tmp_all(self).touched_keys(*a, **k)  # type: ignore[attr-defined]
-SQLAlchemyTicketStore.breakdown_counts = lambda self, *a, **k: _tmp_all(self).breakdown_counts(*a, **k)  # type: ignore[attr-defined]
-SQLAlchemyTicketStore.received_with = lambda self, *a, **k: _tmp_all(self).received_with(*a, **k)  # type: ignore[attr-defined]
-SQLAlchemyTicketStore.tickets = lambda self, *a, **k: _tmp_all(self).tickets(*a, **k)  # type: ignore[attr-defined]
