@@ -25,7 +25,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
-    Integer,
     Select,
     String,
     Table,
@@ -59,6 +58,7 @@ from chatbot.core.ports import DEMO_META_KEY, SaveStats
 from chatbot.core.report import Figures
 from chatbot.core.stats import median, percentile
 from chatbot.store.connections import dialect_of, exclusive, lock_key, writing
+from chatbot.store.period_source import PeriodQueries, sqlite_micros
 from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
 log = structlog.get_logger(__name__)
@@ -123,13 +123,15 @@ def comment_row(ticket_id: int, comment: Comment) -> dict[str, Any]:
     }
 
 
-class SQLAlchemyTicketStore:
+class SQLAlchemyTicketStore(PeriodQueries):
     """Tickets, comments, labels and form fields in a SQL database.
 
     Every write is an upsert (``INSERT ... ON CONFLICT``), so writers running at once
     never fail on each other's rows. Writes go in transactions of :data:`BATCH` tickets;
     when the database refuses a batch, its tickets are saved one by one and only the
     refused ones are left out (logged by reference and error class, never their text).
+    It is also a ``PeriodSource``: the period's facts and counts come from
+    :class:`~chatbot.store.period_source.PeriodQueries`.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -281,15 +283,11 @@ class SQLAlchemyTicketStore:
                     if c.name not in ("id", "repo", "number")
                 },
             ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
-            updated = {
-                (repo, number): tid for tid, repo, number in conn.execute(statement, params)
-            }
+            updated = {(repo, number): tid for tid, repo, number in conn.execute(statement, params)}
             ids.update(updated)
             replaced = list(updated.values())
             conn.execute(delete(labels).where(self._one_of(replaced)(labels.c.ticket_id)))
-            conn.execute(
-                delete(form_fields).where(self._one_of(replaced)(form_fields.c.ticket_id))
-            )
+            conn.execute(delete(form_fields).where(self._one_of(replaced)(form_fields.c.ticket_id)))
             if with_comments:
                 conn.execute(delete(comments).where(self._one_of(replaced)(comments.c.ticket_id)))
         label_rows = [
@@ -655,7 +653,7 @@ class SQLAlchemyTicketStore:
                 None if middle is None else float(middle),
                 None if p90 is None else float(p90),
             )
-        micros = _sqlite_micros(later) - _sqlite_micros(earlier)
+        micros = sqlite_micros(later) - sqlite_micros(earlier)
         values = [
             us / 1_000_000 / 3600
             for us in conn.execute(select(micros).select_from(source).where(*where)).scalars()
@@ -910,20 +908,6 @@ class SQLAlchemyTicketStore:
 
 
 _TICKET_ORDER = attrgetter("repo", "number")
-
-
-def _sqlite_micros(column: Any) -> ColumnElement[int]:
-    """A SQLite time as whole microseconds since 1970, exactly.
-
-    SQLite keeps ``YYYY-MM-DD HH:MM:SS.ffffff`` text; its date functions keep milliseconds
-    only, so the whole seconds come from ``strftime('%s')`` of the first 19 characters and
-    the microseconds from the digits after the point (``'000000'`` pads a shorter fraction
-    or none).
-    """
-    raw = type_coerce(column, String())
-    whole = cast(func.strftime("%s", func.substr(raw, 1, 19)), Integer)
-    fraction = cast(func.substr(raw.concat("000000"), 21, 6), Integer)
-    return whole * 1_000_000 + fraction
 
 
 @contextmanager

@@ -1,0 +1,300 @@
+"""The ticket store as a :class:`~chatbot.core.ports.PeriodSource`: a period's per-ticket
+facts and breakdown counts from aggregate SQL, whole tickets only for the keys asked.
+
+A report over a year touches tens of thousands of tickets; building each as a ``Ticket``
+with its comments costs seconds. Here each answer is one statement over the ``created_at``,
+``closed_at`` and comment ``ticket_id`` / ``created_at`` indexes, returning rows already in
+the answer's shape, times as whole microseconds computed in SQL. The definitions are
+``chatbot.analysis.source.TicketsSource``'s, which ``tests/test_period_source.py`` checks
+against on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CompoundSelect,
+    Engine,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+
+from chatbot.core.facts import Key, TicketFacts
+from chatbot.core.models import TEAM_ASSOCIATIONS, Ticket
+from chatbot.core.report import Breakdown
+from chatbot.store.tables import comments, form_fields, labels, tickets
+
+_TEAM = sorted(TEAM_ASSOCIATIONS)
+
+
+class _Store(Protocol):
+    """What :class:`PeriodQueries` needs of the store it is mixed into."""
+
+    engine: Engine
+    _postgres: bool
+
+    def _load(
+        self, chosen: Select[Any] | CompoundSelect[Any], *, bodies: bool = False
+    ) -> list[Ticket]: ...
+
+    def _key_table(self, keys: Sequence[Key]) -> Any: ...
+
+
+class PeriodQueries:
+    """The :class:`~chatbot.core.ports.PeriodSource` methods of ``SQLAlchemyTicketStore``
+    that it does not have for its own sake (``ticket_texts``, ``backlog`` and
+    ``period_figures`` live there)."""
+
+    def period_facts(
+        self: _Store, start: datetime, end: datetime, as_of: datetime, *, open_only: bool = False
+    ) -> list[TicketFacts]:
+        """Facts of each ticket opened, closed or commented on in ``[start, end)``, by key.
+
+        One statement: the touched ids (a union over three indexes), each ticket joined to
+        its whole thread on the ``ticket_id`` index and grouped, every fact a conditional
+        aggregate of that one pass. Times are aggregated as stored and turned into
+        microseconds once per ticket.
+        """
+        statement = _facts_statement(self._postgres, start, end, as_of, open_only=open_only)
+        with self.engine.connect() as conn:
+            return [TicketFacts._make(row) for row in conn.execute(statement)]
+
+    def touched_keys(self: _Store, start: datetime, end: datetime) -> list[Key]:
+        """Keys of the tickets opened, closed or commented on in ``[start, end)``, sorted."""
+        touched = _touched(start, end)
+        statement = (
+            select(tickets.c.repo, tickets.c.number)
+            .join_from(tickets, touched, tickets.c.id == touched.c.id)
+            .order_by(*_by_key(self._postgres))
+        )
+        with self.engine.connect() as conn:
+            return [(repo, number) for repo, number in conn.execute(statement)]
+
+    def breakdown_counts(self: _Store, start: datetime, end: datetime) -> list[Breakdown]:
+        """Received, resolved and pending per label and form-field answer of the tickets
+        opened or closed in ``[start, end)``, each ticket once per row.
+
+        The span's tickets come from the ``created_at`` and ``closed_at`` indexes with
+        their three flags; their labels and fields (on the ``ticket_id`` keys) are made
+        distinct per ticket, then summed per (dimension, value).
+        """
+        created, closed = tickets.c.created_at, tickets.c.closed_at
+        is_new = and_(created >= start, created < end)
+        is_done = and_(closed >= start, closed < end)
+        spanned = union(
+            select(tickets.c.id).where(is_new), select(tickets.c.id).where(is_done)
+        ).subquery("spanned")
+        flags = (
+            select(
+                tickets.c.id,
+                _flag(is_new).label("new"),
+                _flag(is_done).label("done"),
+                _flag(and_(is_new, or_(closed.is_(None), closed >= end))).label("pending"),
+            )
+            .join_from(tickets, spanned, tickets.c.id == spanned.c.id)
+            .subquery("flags")
+        )
+        answers = union_all(
+            select(labels.c.ticket_id, literal("label").label("dimension"), labels.c.name),
+            select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value),
+        ).subquery("answers")
+        rows = (
+            select(
+                flags.c.id,
+                flags.c.new,
+                flags.c.done,
+                flags.c.pending,
+                answers.c.dimension,
+                answers.c.name,
+            )
+            .distinct()
+            .join_from(flags, answers, answers.c.ticket_id == flags.c.id)
+            .subquery("rows")
+        )
+        statement = select(
+            rows.c.dimension,
+            rows.c.name,
+            func.sum(rows.c.new),
+            func.sum(rows.c.done),
+            func.sum(rows.c.pending),
+        ).group_by(rows.c.dimension, rows.c.name)
+        with self.engine.connect() as conn:
+            return [
+                Breakdown(
+                    dimension=dimension,
+                    value=value,
+                    received=int(received),
+                    resolved=int(resolved),
+                    pending=int(pending),
+                )
+                for dimension, value, received, resolved, pending in conn.execute(statement)
+            ]
+
+    def received_with(
+        self: _Store, start: datetime, end: datetime, dimension: str, value: str
+    ) -> list[Key]:
+        """Keys of the tickets opened in ``[start, end)`` with that label (dimension
+        ``label``) or form-field answer, sorted.
+
+        A form field may be called ``label`` too: it matches as a label does.
+        """
+        owned = [form_fields.c.ticket_id == tickets.c.id]
+        has_field = exists().where(
+            *owned, form_fields.c.name == dimension, form_fields.c.value == value
+        )
+        found: ColumnElement[bool] = has_field
+        if dimension == "label":
+            has_label = exists().where(labels.c.ticket_id == tickets.c.id, labels.c.name == value)
+            found = or_(has_label, has_field)
+        statement = (
+            select(tickets.c.repo, tickets.c.number)
+            .where(tickets.c.created_at >= start, tickets.c.created_at < end, found)
+            .order_by(*_by_key(self._postgres))
+        )
+        with self.engine.connect() as conn:
+            return [(repo, number) for repo, number in conn.execute(statement)]
+
+    def tickets(self: _Store, keys: Sequence[Key]) -> list[Ticket]:
+        """The tickets of ``keys`` with labels, fields and comments, bodies left out,
+        sorted by key; unknown keys are absent. The keys go as one parameter."""
+        wanted = self._key_table(list(dict.fromkeys(keys)))
+        chosen = select(tickets.c.id).join_from(
+            tickets,
+            wanted,
+            and_(tickets.c.repo == wanted.c.repo, tickets.c.number == wanted.c.number),
+        )
+        return self._load(chosen)
+
+
+def _by_key(postgres: bool) -> tuple[ColumnElement[Any], ...]:
+    """The ``ORDER BY`` of keys in Python's order: repositories by code point (``COLLATE
+    "C"`` on PostgreSQL, whose database collation may be a language's; SQLite compares
+    UTF-8 bytes, the same order), then numbers."""
+    repo = tickets.c.repo.collate("C") if postgres else tickets.c.repo
+    return (repo, tickets.c.number)
+
+
+def _touched(start: datetime, end: datetime) -> Any:
+    """The ids of the tickets opened, closed or commented on in ``[start, end)``: a union
+    of three index range scans (``tickets_touched``'s)."""
+    return union(
+        select(tickets.c.id).where(tickets.c.created_at >= start, tickets.c.created_at < end),
+        select(tickets.c.id).where(tickets.c.closed_at >= start, tickets.c.closed_at < end),
+        select(comments.c.ticket_id.label("id")).where(
+            comments.c.created_at >= start, comments.c.created_at < end
+        ),
+    ).cte("touched")
+
+
+def _facts_statement(
+    postgres: bool, start: datetime, end: datetime, as_of: datetime, *, open_only: bool
+) -> Select[Any]:
+    """The ``period_facts`` statement: one row per touched ticket in ``TicketFacts`` order."""
+    micros = _pg_micros if postgres else sqlite_micros
+    touched = _touched(start, end)
+    t, c = tickets, comments
+    in_span = and_(c.c.created_at >= start, c.c.created_at < end)
+    human = and_(in_span, c.c.author_is_bot.is_(False))
+    is_team = and_(c.c.author_association.in_(_TEAM), c.c.author_is_bot.is_(False))
+    before = c.c.created_at < as_of
+    said = func.max(case((and_(human, c.c.author_login == t.c.author_login), 1), else_=0))
+    answer = and_(is_team, c.c.author_login != t.c.author_login)
+    statement = (
+        select(
+            t.c.repo,
+            t.c.number,
+            t.c.state,
+            t.c.state_reason,
+            t.c.author_is_bot,
+            micros(t.c.created_at),
+            micros(t.c.closed_at),
+            t.c.reactions,
+            func.count(case((human, 1))),
+            func.count(distinct(case((human, c.c.author_login)))),
+            func.coalesce(said, 0) == 1,
+            micros(func.max(case((in_span, c.c.created_at)))),
+            micros(func.min(case((answer, c.c.created_at)))),
+            micros(func.max(case((before, c.c.created_at)))),
+            _last_is_team(postgres, is_team, before),
+        )
+        .join_from(touched, t, t.c.id == touched.c.id)
+        .outerjoin(c, c.c.ticket_id == t.c.id)
+        .group_by(t.c.id)
+        .order_by(*_by_key(postgres))
+    )
+    if open_only:
+        statement = statement.where(
+            t.c.created_at < as_of, or_(t.c.closed_at.is_(None), t.c.closed_at >= as_of)
+        )
+    return statement
+
+
+def _last_is_team(
+    postgres: bool, is_team: ColumnElement[bool], before: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """True if the latest comment before ``as_of`` (the highest id among those at the same
+    instant) is the team's; False if none.
+
+    PostgreSQL takes the first of the thread's team flags ordered newest first. SQLite (no
+    ``ORDER BY`` in aggregates before 3.44) takes the ``MAX`` of the stored time, the id
+    zero-padded to 20 digits (GitHub's ids are positive) and the flag, and reads the flag
+    back from the last character; the stored time is fixed-width text, so text order is
+    time order.
+    """
+    c = comments.c
+    if postgres:
+        flags = func.array_agg(
+            aggregate_order_by(is_team, c.created_at.desc(), c.id.desc())
+        ).filter(before)
+        first = type_coerce(flags, ARRAY(Boolean()))[1]
+        return func.coalesce(first, False)
+    flag = case((is_team, "1"), else_="0")
+    packed = type_coerce(c.created_at, String()) + func.printf("%020d", c.id) + flag
+    return func.coalesce(func.substr(func.max(case((before, packed))), -1), "0") == "1"
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 where ``condition`` holds, else 0: a flag to sum."""
+    return case((condition, 1), else_=0)
+
+
+def _pg_micros(column: Any) -> ColumnElement[int]:
+    """A PostgreSQL ``timestamptz`` as whole microseconds since 1970, exactly (``extract``
+    gives ``numeric`` seconds since PostgreSQL 14)."""
+    return cast(extract("epoch", column) * 1_000_000, BigInteger)
+
+
+def sqlite_micros(column: Any) -> ColumnElement[int]:
+    """A SQLite time as whole microseconds since 1970, exactly.
+
+    SQLite keeps ``YYYY-MM-DD HH:MM:SS.ffffff`` text; its date functions keep milliseconds
+    only, so the whole seconds come from ``strftime('%s')`` of the first 19 characters and
+    the microseconds from the digits after the point (``'000000'`` pads a shorter fraction
+    or none).
+    """
+    raw = type_coerce(column, String())
+    whole = cast(func.strftime("%s", func.substr(raw, 1, 19)), Integer)
+    fraction = cast(func.substr(raw.concat("000000"), 21, 6), Integer)
+    return whole * 1_000_000 + fraction
