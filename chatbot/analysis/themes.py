@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chatbot.analysis.scoring import ticket_ref
@@ -390,25 +391,42 @@ def _name_terms(ranked: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
     """
     chosen: list[str] = []
     needed = max(2.0, NAME_SHARE * len(texts))
+    held = _Texts(texts)
     # an error's name says the symptom best: ``LateInitializationError`` before "crash"
     for term in sorted(ranked, key=lambda term: not _ERROR_TERM.search(term)):
         words = _stems(term)
         if any(words & _stems(c) for c in chosen if not _stems(c) < words):
             continue  # repeats a word already shown
-        if _documents_with(term, texts) < needed:
+        if _documents_with(term, held) < needed:
             continue
         chosen = [c for c in chosen if not _stems(c) < words]  # the pair replaces its word
         chosen.append(term)
         if len(chosen) == NAME_TERMS:
             break
-    return tuple(" ".join(_spelled(word, texts) for word in term.split()) for term in chosen)
+    return tuple(" ".join(_spelled(word, held) for word in term.split()) for term in chosen)
 
 
-def _documents_with(term: str, texts: Sequence[str]) -> int:
+class _Texts(list[str]):
+    """A theme's texts, with their lower-case forms to look words up in before a regex does."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        super().__init__(texts)
+        self.lower = [text.lower() for text in texts]
+
+    def holding(self, words: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """The texts, and their lower case, where each of ``words`` (lower case) occurs, if
+        only inside a word."""
+        for text, lower in zip(self, self.lower, strict=True):
+            if all(word in lower for word in words):
+                yield text, lower
+
+
+def _documents_with(term: str, texts: _Texts) -> int:
     """How many of ``texts`` hold ``term`` (its words in a row, any case)."""
     # words in a row on one line: a pair made across lines by the tokenizer names nothing
-    pattern = re.compile(r"\b" + r"[^\w\n]+".join(map(re.escape, term.split())) + r"\b", re.I)
-    return sum(1 for text in texts if pattern.search(text))
+    words = term.split()  # the vocabulary's terms are lower case
+    pattern = re.compile(r"\b" + r"[^\w\n]+".join(map(re.escape, words)) + r"\b")
+    return sum(1 for _, lower in texts.holding(words) if pattern.search(lower))
 
 
 def _stems(term: str) -> set[str]:
@@ -416,15 +434,14 @@ def _stems(term: str) -> set[str]:
     return {_PLURAL.sub("", w) if len(w) > 3 else w for w in term.split()}
 
 
-def _spelled(word: str, texts: Sequence[str]) -> str:
+def _spelled(word: str, texts: _Texts) -> str:
     """``word`` as the tickets most often write it (``LateInitializationError``, ``AD``).
 
     Lower case unless most writings carry capitals after the first letter; a word merely
     capitalized at the start of a sentence stays lower case.
     """
-    forms = Counter(
-        m.group() for text in texts for m in re.finditer(rf"\b{re.escape(word)}\b", text, re.I)
-    )
+    pattern = re.compile(rf"\b{re.escape(word)}\b", re.I)
+    forms = Counter(chain.from_iterable(pattern.findall(text) for text, _ in texts.holding([word])))
     if not forms:
         return word
     form, _ = min(forms.items(), key=lambda item: (-item[1], item[0]))
