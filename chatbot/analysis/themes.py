@@ -53,7 +53,7 @@ NAME_TERMS = 3
 NAME_SHARE = 0.15
 """A term names a theme only if at least this share of its tickets use it."""
 MAX_FEATURES = 6000
-MAX_ITER = 100
+MAX_ITER = 50
 THEME_SAMPLE = 1200
 """At most this many of a period's tickets are grouped (:func:`theme_sample`): beyond it,
 the counts are estimates, and a year's themes cost what this many tickets' do."""
