@@ -10,9 +10,12 @@ those beyond ``limit``, fold into a final "Other" theme, so every ticket of the 
 exactly one theme. A period too small for that, or where nothing is shared, has no themes.
 
 Both steps are near-linear in the number of tickets (sparse matrices, a fixed number of
-topics and iterations), and the text of each ticket is bounded: the time grows with the
-period's tickets, about 0.1 ms per ticket and per period read (``benchmarks/report.py``;
-cleaning the text is about half of it). Labels are never read: workflow and bot labels
+topics and iterations), and the text of each ticket is bounded. The number is bounded too:
+beyond :data:`THEME_SAMPLE` tickets, the themes are grouped from :func:`theme_sample` (the
+most active and an even sample of the rest) and their counts estimated, and at most
+:data:`PREVIOUS_SAMPLE` of the previous period's are placed, so any period's themes cost
+about what 1,200 tickets against 2,000 do (``benchmarks/themes.py``; cleaning the text is
+about a third of it). Labels are never read: workflow and bot labels
 (status, triage, ``ml-*``) cannot name a theme. scikit-learn is imported only when a
 report groups tickets, so importing the package stays cheap.
 """
