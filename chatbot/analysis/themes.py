@@ -417,8 +417,10 @@ class _Texts(list[str]):
         self.lower = [text.lower() for text in texts]
 
     def holding(self, words: Sequence[str]) -> Iterator[tuple[str, str]]:
-        """The texts, and their lower case, where each of ``words`` (lower case) occurs, if
-        only inside a word."""
+        """Each text, with its lower case, in which all ``words`` (lower case) occur.
+
+        Maybe only inside longer words: the regex that follows tells.
+        """
         for text, lower in zip(self, self.lower, strict=True):
             if all(word in lower for word in words):
                 yield text, lower
