@@ -10,9 +10,12 @@ those beyond ``limit``, fold into a final "Other" theme, so every ticket of the 
 exactly one theme. A period too small for that, or where nothing is shared, has no themes.
 
 Both steps are near-linear in the number of tickets (sparse matrices, a fixed number of
-topics and iterations), and the text of each ticket is bounded: the time grows with the
-period's tickets, about 0.1 ms per ticket and per period read (``benchmarks/report.py``;
-cleaning the text is about half of it). Labels are never read: workflow and bot labels
+topics and iterations), and the text of each ticket is bounded. The number is bounded too:
+beyond :data:`THEME_SAMPLE` tickets, the themes are grouped from :func:`theme_sample` (the
+most active and an even sample of the rest) and their counts estimated, and at most
+:data:`PREVIOUS_SAMPLE` of the previous period's are placed, so any period's themes cost
+about what 1,200 tickets against 2,000 do (``benchmarks/themes.py``; cleaning the text is
+about a third of it). Labels are never read: workflow and bot labels
 (status, triage, ``ml-*``) cannot name a theme. scikit-learn is imported only when a
 report groups tickets, so importing the package stays cheap.
 """
@@ -25,7 +28,9 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from itertools import chain
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chatbot.analysis.scoring import ticket_ref
 from chatbot.analysis.ticket_text import Key, TextsOf, clean_texts
@@ -51,7 +56,12 @@ NAME_TERMS = 3
 NAME_SHARE = 0.15
 """A term names a theme only if at least this share of its tickets use it."""
 MAX_FEATURES = 6000
-MAX_ITER = 100
+MAX_ITER = 50
+THEME_SAMPLE = 1200
+"""At most this many of a period's tickets are grouped (:func:`theme_sample`): beyond it,
+the counts are estimates, and a year's themes cost what this many tickets' do."""
+THEME_HEAD = 200
+"""... of which the period's most active, always grouped, so the themes cite them."""
 PREVIOUS_SAMPLE = 2000
 """At most this many of the previous period's tickets are placed in the themes: beyond it,
 an even sample (every k-th by ticket key) is placed and each theme's count scaled up, and
@@ -74,6 +84,7 @@ SUPPORT_WORDS = frozenset(
 _ERROR_TERM = re.compile(r"\w{3,}(error|exception)\b")
 _PLURAL = re.compile(r"(?:(?<=[sxz])|(?<=ch)|(?<=sh))es$|(?<!s)s$")
 _WORD_PATTERN = r"(?u)\b[^\W\d_][\w]+\b"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +96,34 @@ class _Topic:
     terms: tuple[str, ...]
 
 
+def theme_sample(order: Sequence[Key], size: int = THEME_SAMPLE) -> list[Key]:
+    """The keys of the period's tickets to group: all of ``order`` if it holds ``size`` or fewer.
+
+    Beyond that, the :data:`THEME_HEAD` most active (``order`` lists them first), which the
+    themes cite, and an even sample of the rest, every k-th by key: ``size`` keys in all at
+    most, so grouping a year costs what grouping :data:`THEME_SAMPLE` tickets does.
+    :func:`find_themes` given the sample's tickets and the whole ``order`` scales its counts.
+    """
+    if len(order) <= size:
+        return list(order)
+    if size <= THEME_HEAD:
+        raise ValueError(f"a theme sample of {size} keys leaves no room past the head")
+    return [*order[:THEME_HEAD], *_every_kth(sorted(order[THEME_HEAD:]), size - THEME_HEAD)]
+
+
+def previous_sample(keys: Sequence[Key], size: int = PREVIOUS_SAMPLE) -> list[Key]:
+    """The previous period's keys to place in the themes: all, or every k-th by key beyond ``size``.
+
+    ``find_themes(..., previous=tickets of these, previous_total=len(keys))`` scales them up.
+    """
+    return _every_kth(sorted(keys), size)
+
+
+def _every_kth(items: Sequence[_T], size: int) -> list[_T]:
+    """At most ``size`` of ``items``, evenly spread: every k-th from the first."""
+    return list(items[:: -(-len(items) // size)]) if items else []
+
+
 def find_themes(
     tickets: Sequence[Ticket],
     period: Period,
@@ -93,24 +132,31 @@ def find_themes(
     *,
     texts: TextsOf | None = None,
     previous: Sequence[Ticket] | None = None,
+    previous_total: int | None = None,
 ) -> list[Theme]:
     """Group the period's ``tickets`` into at most ``limit`` themes plus "Other", largest first.
 
-    ``order`` lists ticket keys most active first; it orders the tickets each theme cites.
+    ``order`` lists the period's ticket keys most active first; it orders the tickets each
+    theme cites. When ``tickets`` are fewer than ``order`` (:func:`theme_sample`), the
+    counts are estimates: the :data:`THEME_HEAD` most active weigh one ticket, each other
+    one stands for an equal share of the rest, and the themes say ``estimated``.
     ``texts`` reads the body and comment bodies of the tickets grouped or placed, and of
     no others (without it, what the tickets carry). ``previous``, the previous period's
-    tickets, are placed in the fitted themes to fill each theme's ``previous`` count (None
-    when not given).
+    tickets (or :func:`previous_sample` of them, with ``previous_total`` the number they
+    stand for), are placed in the fitted themes to fill each theme's ``previous`` count
+    (None when not given).
     """
-    tickets = sorted(tickets, key=lambda t: t.key)  # the input order never matters
+    tickets = sorted(tickets, key=_key)  # the input order never matters
     if len(tickets) < MIN_TICKETS:
         return []
-    past = sorted(previous or (), key=lambda t: t.key)
+    past = sorted(previous or (), key=_key)
     keys = {t.key for t in tickets}
-    sample = past[:: -(-len(past) // PREVIOUS_SAMPLE)] if past else []
+    sample = _every_kth(past, PREVIOUS_SAMPLE)
     docs = [*tickets, *(t for t in sample if t.key not in keys)]
     cleaned = clean_texts(docs, None if texts is None else texts([t.key for t in docs]))
-    fitted = _fit([cleaned[t.key] for t in tickets], len(tickets))
+    weigh = _Weights.of(tickets, order)
+    # one topic per so many tickets of the period, sampled or not
+    fitted = _fit([cleaned[t.key] for t in tickets], weigh.period_total)
     if fitted is None:
         return []
     vectorizer, model, matrix, weights = fitted
@@ -118,7 +164,7 @@ def find_themes(
     leading = _leading(model.components_, LEADING_TERMS)
     assigned = _assign(matrix, weights, leading)
     topics = _topics(tickets, assigned, model.components_, vocabulary, cleaned)
-    kept = sorted(topics, key=lambda tp: (-len(tp.members), tp.terms))[:limit]
+    kept = sorted(topics, key=lambda tp: (-weigh.total(tp.members), tp.terms))[:limit]
     if not kept:
         return []
     past_counts: Counter[int] | None = None
@@ -131,24 +177,95 @@ def find_themes(
             with _bounded_rounds():
                 past_weights = model.transform(past_matrix)
             past_counts.update(int(i) for i in _assign(past_matrix, past_weights, leading))
-            scale = len(past) / len(sample)
+            scale = (len(past) if previous_total is None else previous_total) / len(sample)
+    grouped = {t.key for tp in kept for t in tp.members}
+    rest = [t for t in tickets if t.key not in grouped]
+    groups = [tp.members for tp in kept] + ([rest] if rest else [])
+    counts = _apportion([weigh.total(g) for g in groups], weigh.period_total)
     rank = {key: i for i, key in enumerate(order)}
     themes = [
         _theme(
             tp.members,
-            period,
+            _tallied(tp.members, counts[i], period, weigh),
             rank,
             tp.terms,
             None if past_counts is None else round(past_counts[tp.index] * scale),
-            estimated=scale > 1,
+            previous_estimated=scale > 1,
         )
-        for tp in kept
+        for i, tp in enumerate(kept)
     ]
-    grouped = {t.key for tp in kept for t in tp.members}
-    rest = [t for t in tickets if t.key not in grouped]
     if rest:
-        themes.append(_other(rest, period, rank))
+        themes.append(_other(rest, _tallied(rest, counts[-1], period, weigh), rank))
     return themes
+
+
+def _key(ticket: Ticket) -> Key:
+    return ticket.key
+
+
+@dataclass(frozen=True, slots=True)
+class _Weights:
+    """How many of the period's tickets each grouped ticket stands for.
+
+    All one when the tickets are the whole period. For a :func:`theme_sample`, the head
+    (the most active, all taken) weigh one and the others share the rest of the period.
+    """
+
+    head: frozenset[Key]
+    other: float
+    period_total: int
+    estimated: bool
+
+    @classmethod
+    def of(cls, tickets: Sequence[Ticket], order: Sequence[Key]) -> _Weights:
+        if len(order) <= len(tickets):
+            return cls(head=frozenset(), other=1.0, period_total=len(tickets), estimated=False)
+        head = frozenset(order[:THEME_HEAD]).intersection(t.key for t in tickets)
+        sampled = len(tickets) - len(head)
+        other = (len(order) - len(head)) / sampled if sampled else 1.0
+        return cls(head=head, other=other, period_total=len(order), estimated=True)
+
+    def of_ticket(self, ticket: Ticket) -> float:
+        return 1.0 if ticket.key in self.head else self.other
+
+    def total(self, group: Sequence[Ticket]) -> float:
+        return sum(map(self.of_ticket, group))
+
+
+def _apportion(shares: Sequence[float], total: int) -> list[int]:
+    """``shares`` rounded so that they add up to ``total`` (largest remainders first).
+
+    Exact counts pass unchanged; estimated ones still add up to the period's tickets.
+    """
+    floors = [int(s) for s in shares]
+    left = total - sum(floors)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (floors[i] - shares[i], i))
+    for i in by_remainder[: max(0, left)]:
+        floors[i] += 1
+    return floors
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """A group's counts for its theme: exact, or estimated from a sample."""
+
+    count: int
+    opened: int
+    still_open: int
+    estimated: bool
+
+
+def _tallied(group: Sequence[Ticket], count: int, period: Period, weigh: _Weights) -> _Tally:
+    """``group``'s counts, ``count`` (apportioned) among them: the others in proportion."""
+    share = weigh.total(group)
+    opened = sum(weigh.of_ticket(t) for t in group if period.contains(t.created_at))
+    still_open = sum(weigh.of_ticket(t) for t in group if t.is_open_at(period.end_at))
+    return _Tally(
+        count=count,
+        opened=round(opened * count / share),  # all opened: exactly ``count``
+        still_open=round(still_open * count / share),
+        estimated=weigh.estimated,
+    )
 
 
 def _fit(docs: list[str], n: int) -> tuple[Any, Any, Any, npt.NDArray[np.float64]] | None:
@@ -185,15 +302,29 @@ def _bounded_rounds() -> Iterator[None]:
     """NMF runs at most :data:`MAX_ITER` rounds, and saying it stopped there is no news.
 
     The groups are settled well before the factors converge to the last decimal, and the
-    bound keeps the time of a large period bounded.
+    bound keeps the time of a large period bounded. The matrices are small: one BLAS
+    thread does them in less CPU time than two (half as much on a busy machine), and
+    leaves the other core to the rest of the service.
     """
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
 
     # nndsvd takes square roots of factors that rounding can leave a hair below zero
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+    with (
+        warnings.catch_warnings(),
+        np.errstate(invalid="ignore"),
+        _threads().limit(limits=1, user_api="blas"),
+    ):
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+@cache
+def _threads() -> Any:
+    """The thread pools of the loaded BLAS, found once (finding them takes 40 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _float32() -> Any:
@@ -263,25 +394,44 @@ def _name_terms(ranked: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
     """
     chosen: list[str] = []
     needed = max(2.0, NAME_SHARE * len(texts))
+    held = _Texts(texts)
     # an error's name says the symptom best: ``LateInitializationError`` before "crash"
     for term in sorted(ranked, key=lambda term: not _ERROR_TERM.search(term)):
         words = _stems(term)
         if any(words & _stems(c) for c in chosen if not _stems(c) < words):
             continue  # repeats a word already shown
-        if _documents_with(term, texts) < needed:
+        if _documents_with(term, held) < needed:
             continue
         chosen = [c for c in chosen if not _stems(c) < words]  # the pair replaces its word
         chosen.append(term)
         if len(chosen) == NAME_TERMS:
             break
-    return tuple(" ".join(_spelled(word, texts) for word in term.split()) for term in chosen)
+    return tuple(" ".join(_spelled(word, held) for word in term.split()) for term in chosen)
 
 
-def _documents_with(term: str, texts: Sequence[str]) -> int:
+class _Texts(list[str]):
+    """A theme's texts, with their lower-case forms to look words up in before a regex does."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        super().__init__(texts)
+        self.lower = [text.lower() for text in texts]
+
+    def holding(self, words: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """Each text, with its lower case, in which all ``words`` (lower case) occur.
+
+        Maybe only inside longer words: the regex that follows tells.
+        """
+        for text, lower in zip(self, self.lower, strict=True):
+            if all(word in lower for word in words):
+                yield text, lower
+
+
+def _documents_with(term: str, texts: _Texts) -> int:
     """How many of ``texts`` hold ``term`` (its words in a row, any case)."""
     # words in a row on one line: a pair made across lines by the tokenizer names nothing
-    pattern = re.compile(r"\b" + r"[^\w\n]+".join(map(re.escape, term.split())) + r"\b", re.I)
-    return sum(1 for text in texts if pattern.search(text))
+    words = term.split()  # the vocabulary's terms are lower case
+    pattern = re.compile(r"\b" + r"[^\w\n]+".join(map(re.escape, words)) + r"\b")
+    return sum(1 for _, lower in texts.holding(words) if pattern.search(lower))
 
 
 def _stems(term: str) -> set[str]:
@@ -289,25 +439,18 @@ def _stems(term: str) -> set[str]:
     return {_PLURAL.sub("", w) if len(w) > 3 else w for w in term.split()}
 
 
-def _spelled(word: str, texts: Sequence[str]) -> str:
+def _spelled(word: str, texts: _Texts) -> str:
     """``word`` as the tickets most often write it (``LateInitializationError``, ``AD``).
 
     Lower case unless most writings carry capitals after the first letter; a word merely
     capitalized at the start of a sentence stays lower case.
     """
-    forms = Counter(
-        m.group() for text in texts for m in re.finditer(rf"\b{re.escape(word)}\b", text, re.I)
-    )
+    pattern = re.compile(rf"\b{re.escape(word)}\b", re.I)
+    forms = Counter(chain.from_iterable(pattern.findall(text) for text, _ in texts.holding([word])))
     if not forms:
         return word
     form, _ = min(forms.items(), key=lambda item: (-item[1], item[0]))
     return form if form[1:] != form[1:].lower() else word
-
-
-def _count(group: Sequence[Ticket], period: Period) -> tuple[int, int, int]:
-    still_open = sum(t.is_open_at(period.end_at) for t in group)
-    opened = sum(period.contains(t.created_at) for t in group)
-    return len(group), opened, still_open
 
 
 def _cited(group: Sequence[Ticket], rank: Mapping[Key, int]) -> tuple[Any, ...]:
@@ -320,43 +463,51 @@ def _join(terms: Sequence[str]) -> str:
     return terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " and " + terms[-1]
 
 
-def _tally(opened: int, still_open: int) -> str:
+def _about(n: int, estimated: bool) -> str:
+    return f"about {n}" if estimated else str(n)
+
+
+def _tally(tally: _Tally) -> str:
+    opened, still_open = (_about(n, tally.estimated) for n in (tally.opened, tally.still_open))
     return f"{opened} opened this period, {still_open} still open"
 
 
 def _theme(
     group: Sequence[Ticket],
-    period: Period,
+    tally: _Tally,
     rank: Mapping[Key, int],
     terms: tuple[str, ...],
     previous: int | None,
     *,
-    estimated: bool = False,
+    previous_estimated: bool = False,
 ) -> Theme:
-    n, opened, still_open = _count(group, period)
     name = _join(terms[:2])
+    count = _about(tally.count, tally.estimated)
     return Theme(
         title=name[:1].upper() + name[1:],
-        summary=(f"{n} tickets report {_join(terms)} issues; {_tally(opened, still_open)}."),
+        summary=f"{count[:1].upper()}{count[1:]} tickets report {_join(terms)} issues;"
+        f" {_tally(tally)}.",
         tickets=_cited(group, rank),
-        count=n,
-        opened=opened,
-        still_open=still_open,
+        count=tally.count,
+        opened=tally.opened,
+        still_open=tally.still_open,
+        estimated=tally.estimated,
         previous=previous,
-        previous_estimated=estimated and previous is not None,
+        previous_estimated=previous_estimated and previous is not None,
         terms=terms,
     )
 
 
-def _other(group: Sequence[Ticket], period: Period, rank: Mapping[Key, int]) -> Theme:
-    n, opened, still_open = _count(group, period)
-    noun = "ticket shares" if n == 1 else "tickets share"
+def _other(group: Sequence[Ticket], tally: _Tally, rank: Mapping[Key, int]) -> Theme:
+    noun = "ticket shares" if tally.count == 1 else "tickets share"
+    count = _about(tally.count, tally.estimated)
     return Theme(
         title="Other",
-        summary=f"{n} {noun} no common theme; {_tally(opened, still_open)}.",
+        summary=f"{count[:1].upper()}{count[1:]} {noun} no common theme; {_tally(tally)}.",
         tickets=_cited(group, rank),
-        count=n,
-        opened=opened,
-        still_open=still_open,
+        count=tally.count,
+        opened=tally.opened,
+        still_open=tally.still_open,
+        estimated=tally.estimated,
         other=True,
     )

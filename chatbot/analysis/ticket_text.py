@@ -33,12 +33,14 @@ TEMPLATE_MIN = 3
 """... and in at least this many tickets (two tickets alike are content, not a form)."""
 
 _NOISE = re.compile(
-    r"<!--.*?(?:-->|$)"  # HTML comments
+    r"(?=[<hw])"  # what each starts with: the other places are passed over at once
+    r"(?:<!--.*?(?:-->|$)"  # HTML comments
     r"|(?:https?://|www\.)\S+"  # URLs
-    r"|</?[a-zA-Z][^>\n]*>",  # HTML tags
+    r"|</?[a-zA-Z][^>\n]*>)",  # HTML tags
     re.DOTALL | re.IGNORECASE,
 )
-_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\([^)\n]*\)")  # an image (!) or a link
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 _BOLD_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*[^*\n]{1,80}\*\*[ \t]*:?", re.MULTILINE)
 _DROP_LINE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]|>|[-*+][ \t]+\[[ xX]\]|on [^\n]{4,120} wrote:[ \t]*$)[^\n]*",
@@ -46,7 +48,8 @@ _DROP_LINE = re.compile(
 )
 _TITLE_PREFIX = re.compile(r"^\s*(\[[^\]]{1,40}\]\s*:?\s*)+")
 _TITLE_SPLIT = re.compile(r"\s+-\s+|:\s+")
-_ERROR_NAME = re.compile(r"\b[A-Za-z_]\w*(Error|Exception|Fault|Panic)\b")
+_ERROR_WORDS = ("Error", "Exception", "Fault", "Panic")
+_ERROR_NAME = re.compile(r"\b[A-Za-z_]\w*(?:Error|Exception|Fault|Panic)\b")
 _NORMAL = re.compile(r"[\W_]+")
 _WORDLIKE = re.compile(r"[^\W_]")
 
@@ -58,8 +61,8 @@ def _normal(line: str) -> str:
 
 def _marked_up_lines(text: str) -> list[str]:
     """``text`` with the markup rules applied, as its non-empty lines."""
-    if "](" in text:
-        text = _LINK.sub(lambda m: " " if m.group(1) else m.group(2), text)
+    if "](" in text:  # an image goes, a link leaves its text
+        text = _LINK.sub(r"\1", _IMAGE.sub(" ", text) if "![" in text else text)
     # each rule runs only where its mark occurs: most lines of most tickets are plain text
     if "<" in text or "http" in text or "www." in text:
         text = _NOISE.sub(" ", text)
@@ -88,15 +91,26 @@ Lines = list[tuple[str, str]]
 """Lines of a text, each with its compared form (:func:`_normal`)."""
 
 
-def _with_normal(lines: Iterable[str]) -> Lines:
-    return [(line, _normal(line)) for line in lines]
+class _Normals(dict[str, str]):
+    """Each line's compared form, worked out once: template lines recur in many tickets."""
+
+    def __missing__(self, line: str) -> str:
+        normal = self[line] = _normal(line)
+        return normal
+
+
+def _with_normal(lines: Iterable[str], normals: _Normals) -> Lines:
+    return [(line, normals[line]) for line in lines]
 
 
 def _kept(lines: Lines, template: set[tuple[str, str]], repo: str) -> list[str]:
     """The lines that are not template (a line naming an error always stays)."""
-    return [
-        line for line, normal in lines if (repo, normal) not in template or _ERROR_NAME.search(line)
-    ]
+    return [line for line, normal in lines if (repo, normal) not in template or _names_error(line)]
+
+
+def _names_error(line: str) -> bool:
+    # the words looked for, before the regex: few template lines name an error
+    return any(word in line for word in _ERROR_WORDS) and bool(_ERROR_NAME.search(line))
 
 
 def _template(docs: Iterable[tuple[str, Lines]]) -> set[tuple[str, str]]:
@@ -126,15 +140,17 @@ def clean_texts(
     given = raw_texts(tickets) if texts is None else texts
     # each line with its compared form, computed once; the raw text is cut first (twice the
     # limit: markup and template go) so a huge body costs no more than a long one
-    titles = {t.key: _with_normal(_title_parts(t.title)) for t in tickets}
-    bodies = {
-        t.key: _with_normal(_marked_up_lines(given.get(t.key, "")[: 2 * limit])) for t in tickets
-    }
-    template_titles = _template((t.repo, titles[t.key]) for t in tickets)
-    template_lines = _template((t.repo, bodies[t.key]) for t in tickets)
+    normals = _Normals()
+    keys = [t.key for t in tickets]
+    titles = [_with_normal(_title_parts(t.title), normals) for t in tickets]
+    bodies = [
+        _with_normal(_marked_up_lines(given.get(key, "")[: 2 * limit]), normals) for key in keys
+    ]
+    template_titles = _template(zip((t.repo for t in tickets), titles, strict=True))
+    template_lines = _template(zip((t.repo for t in tickets), bodies, strict=True))
     out: dict[Key, str] = {}
-    for t in tickets:
-        title = " - ".join(_kept(titles[t.key], template_titles, t.repo))
-        body = "\n".join(_kept(bodies[t.key], template_lines, t.repo))
-        out[t.key] = f"{title}\n{body}"[: limit + len(title)]
+    for key, title_lines, body_lines in zip(keys, titles, bodies, strict=True):
+        title = " - ".join(_kept(title_lines, template_titles, key[0]))
+        body = "\n".join(_kept(body_lines, template_lines, key[0]))
+        out[key] = f"{title}\n{body}"[: limit + len(title)]
     return out

@@ -157,9 +157,10 @@ class Theme:
 
     ``tickets`` are the cited ones, most active first (at most a few); ``count`` is every
     ticket of the period in the theme, ``opened`` those received in the period and
-    ``still_open`` those open at its end. ``previous`` counts the previous period's tickets
+    ``still_open`` those open at its end (``estimated`` when those three were scaled up from
+    an even sample of a large period). ``previous`` counts the previous period's tickets
     that fall in the same theme (None when unknown; ``previous_estimated`` when it was scaled
-up from a sample of a large previous period); ``terms`` are its distinctive words.
+    up from a sample of a large previous period); ``terms`` are its distinctive words.
     ``other`` marks the catch-all group of tickets that share no theme.
     """
 
@@ -169,6 +170,7 @@ up from a sample of a large previous period); ``terms`` are its distinctive word
     count: int = 0
     opened: int = 0
     still_open: int = 0
+    estimated: bool = False
     previous: int | None = None
     previous_estimated: bool = False
     terms: tuple[str, ...] = ()

@@ -37,6 +37,7 @@ from chatbot.render.summary import (
     comparison_text,
     summary_figures,
     theme_number,
+    theme_summary,
     trend_name,
     waiting_heading,
 )
@@ -330,7 +331,7 @@ def themes_embed(report: Report, budget: int) -> Embed:
         if extra > 0:
             links += f" and {extra} more"
         name = cut(f"{theme_number(theme, i)}{safe(theme.title, 100)}", MAX_FIELD_NAME)
-        value = fit_lines("", [safe(theme.summary, 250), links], MAX_FIELD_VALUE)
+        value = fit_lines("", [safe(theme_summary(theme), 250), links], MAX_FIELD_VALUE)
         if used + units(name) + units(value) > budget - 40:
             break
         fields.append({"name": name, "value": value, "inline": False})

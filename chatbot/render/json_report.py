@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from chatbot.core.report import Figures, Report, TicketRef
+from chatbot.render.summary import theme_summary
 
 SCHEMA = "support-report/1"
 
@@ -107,11 +108,12 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "common_issues": [
             {
                 "title": t.title,
-                "summary": t.summary,
+                "summary": theme_summary(t),
                 "other": t.other,
                 "count": t.count,
                 "opened": t.opened,
                 "still_open": t.still_open,
+                "estimated": t.estimated,
                 "previous_period": t.previous,
                 "previous_period_estimated": t.previous_estimated,
                 "terms": list(t.terms),

@@ -17,6 +17,7 @@ from chatbot.render.summary import (
     comparison_text,
     summary_figures,
     theme_number,
+    theme_summary,
     trend_name,
     waiting_heading,
     waiting_more,
@@ -157,7 +158,7 @@ def render_markdown(report: Report, *, chart: str | None = None) -> str:
         for i, theme in enumerate(report.themes, 1):
             out += [
                 f"### {theme_number(theme, i)}{md_inline(theme.title, 100)}",
-                md_inline(theme.summary),
+                md_inline(theme_summary(theme)),
                 "",
                 "**Related Issues:**",
             ]

@@ -30,6 +30,7 @@ from chatbot.render.summary import (
     comparison_text,
     summary_figures,
     theme_number,
+    theme_summary,
     trend_name,
     waiting_heading,
     waiting_more,
@@ -380,7 +381,7 @@ def main_message(report: Report) -> MessagePayload:
                 links += f" and {extra} more"
             theme_lines.append(
                 f"*{theme_number(theme, i)}{safe(theme.title, 100)}* —"
-                f" {safe(theme.summary, 300)}\n{links}"
+                f" {safe(theme_summary(theme), 300)}\n{links}"
             )
         if len(report.themes) > MAIN_THEMES:
             theme_lines.append(f"… and {len(report.themes) - MAIN_THEMES} more in the thread")
@@ -451,7 +452,8 @@ def _detail_sections(report: Report) -> list[tuple[str, str, list[str]]]:
         sections.append(
             (
                 f"theme-{i}",
-                f"*{theme_number(theme, i)}{safe(theme.title, 100)}* — {safe(theme.summary, 300)}",
+                f"*{theme_number(theme, i)}{safe(theme.title, 100)}*"
+                f" — {safe(theme_summary(theme), 300)}",
                 [_ticket_line(r, multi) for r in theme.tickets],
             )
         )

@@ -35,6 +35,17 @@ def theme_number(theme: Theme, index: int) -> str:
     return "" if theme.other else f"{index}. "
 
 
+def theme_summary(theme: Theme) -> str:
+    """The theme's summary, saying "about" when its counts are estimated from a sample.
+
+    The offline summary says so itself; one a model reworded may not, and then the estimate
+    follows it.
+    """
+    if not theme.estimated or f"about {theme.count}" in theme.summary.lower():
+        return theme.summary
+    return f"{theme.summary} (about {theme.count} tickets)"
+
+
 def span_text(start: date, end: date) -> str:
     """Days as people write them: ``Dec 1–2``, ``Nov 30–Dec 2``, ``Dec 2``."""
     first = f"{start:%b} {start.day}"
