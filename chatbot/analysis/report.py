@@ -23,7 +23,7 @@ from chatbot.analysis.metrics import (
 from chatbot.analysis.recommendations import recommend
 from chatbot.analysis.scoring import ranking, ticket_ref
 from chatbot.analysis.source import TicketsSource
-from chatbot.analysis.themes import find_themes
+from chatbot.analysis.themes import find_themes, previous_sample, theme_sample
 from chatbot.analysis.ticket_text import TextsOf
 from chatbot.core.facts import Key
 from chatbot.core.models import Ticket
@@ -118,11 +118,12 @@ def build_report(
         cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
         earlier = source.touched_keys(before.start_at, cut)
     themes = find_themes(
-        cited.read(order),
+        cited.read(theme_sample(order)),
         period,
         order,
         texts=texts,
-        previous=None if earlier is None else cited.read(earlier),
+        previous=None if earlier is None else cited.read(previous_sample(earlier)),
+        previous_total=None if earlier is None else len(earlier),
     )
     waiting = waiting_for_reply(facts, period, now)
     rows = breakdown_rows(source.breakdown_counts(period.start_at, period.end_at))
