@@ -282,15 +282,11 @@ class SQLAlchemyTicketStore:
                     if c.name not in ("id", "repo", "number")
                 },
             ).returning(tickets.c.id, tickets.c.repo, tickets.c.number)
-            updated = {
-                (repo, number): tid for tid, repo, number in conn.execute(statement, params)
-            }
+            updated = {(repo, number): tid for tid, repo, number in conn.execute(statement, params)}
             ids.update(updated)
             replaced = list(updated.values())
             conn.execute(delete(labels).where(self._one_of(replaced)(labels.c.ticket_id)))
-            conn.execute(
-                delete(form_fields).where(self._one_of(replaced)(form_fields.c.ticket_id))
-            )
+            conn.execute(delete(form_fields).where(self._one_of(replaced)(form_fields.c.ticket_id)))
             if with_comments:
                 conn.execute(delete(comments).where(self._one_of(replaced)(comments.c.ticket_id)))
         label_rows = [
