@@ -2,7 +2,7 @@
 
 SQLite files run in WAL mode with a long busy timeout, so readers never wait for a
 writer and writers queue for each other instead of failing with "database is locked";
-a bigger page cache and temporary data in memory keep a load's cost per ticket flat.
+a bigger page cache and temporary data in memory cut what a load reads and writes.
 A write transaction (:func:`writing`) starts with ``BEGIN IMMEDIATE`` on SQLite: it takes
 the write lock before its first read, so a read-then-write never fails half way. Every
 engine hides statement parameters, which hold ticket text, from error messages and logs.
