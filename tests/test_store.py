@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 
 from chatbot.app import build_app
 from chatbot.config import load_settings
-from chatbot.store import SQLAlchemyTicketStore, make_engine, migrate
+from chatbot.store import SQLAlchemyTicketStore, make_engine, migrate, open_store
 from chatbot.store.database import MIGRATIONS, SCHEMA_HEAD
 from chatbot.store.tables import meta, metadata, tickets
 from tests.factories import TEAM, USER, at, comment, ticket
@@ -212,3 +212,14 @@ def test_start_up_on_a_current_schema_needs_no_write() -> None:
         again = build_app(load_settings(None, database_url=url))
         assert again.store.count_tickets() == count > 0
         again.store.engine.dispose()
+
+
+def test_sqlite_keeps_temporary_data_in_memory_and_a_big_page_cache(sqlite_url: str) -> None:
+    """Each row an upsert writes keeps its undo record in memory, not in a temporary file,
+    and index pages stay cached: both made SQLite's cost per ticket grow with the store."""
+    opened = open_store(sqlite_url)
+    with opened.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+        cache_kib = -int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())  # in -KiB
+    opened.engine.dispose()
+    assert cache_kib >= 32 * 1024

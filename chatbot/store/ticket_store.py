@@ -63,8 +63,11 @@ from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
 log = structlog.get_logger(__name__)
 
-BATCH = 500
-"""Tickets per write transaction: readers and other writers never wait long."""
+BATCH = 2000
+"""Tickets per write transaction: other writers wait for one at most (a few tenths of a
+second; readers never wait). Each commit writes every index page its tickets touched, and
+tickets land on random pages of the date indexes, so a bigger batch shares those pages among
+more tickets: on SQLite at 100k tickets, 10k more wrote 244 MB in batches of 500, 130 MB in 2000."""
 ANALYZE_AFTER = 1000
 """Once this process has saved this many new tickets, and they are a tenth of the store or
 more, the store runs ``ANALYZE``: PostgreSQL plans from statistics, and to it a table never
