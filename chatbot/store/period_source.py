@@ -97,60 +97,62 @@ class PeriodQueries:
         opened or closed in ``[start, end)``, each ticket once per row.
 
         The span's tickets come from the ``created_at`` and ``closed_at`` indexes with
-        their three flags; their labels and fields (on the ``ticket_id`` keys) are made
-        distinct per ticket, then summed per (dimension, value).
+        their three flags; labels (unique per ticket by their key) and distinct answers are
+        joined on their ``ticket_id`` keys and summed in two grouped queries, never a union
+        of both whole tables. A form field called ``label`` whose answer is also one of the
+        ticket's labels is the same row (as ``answer_rows`` has it) and counts once.
         """
         created, closed = tickets.c.created_at, tickets.c.closed_at
         is_new = and_(created >= start, created < end)
         is_done = and_(closed >= start, closed < end)
-        spanned = union(
+        spanned = union_all(
             select(tickets.c.id).where(is_new), select(tickets.c.id).where(is_done)
-        ).subquery("spanned")
-        flags = (
+        )
+        span = (
             select(
                 tickets.c.id,
                 _flag(is_new).label("new"),
                 _flag(is_done).label("done"),
                 _flag(and_(is_new, or_(closed.is_(None), closed >= end))).label("pending"),
             )
-            .join_from(tickets, spanned, tickets.c.id == spanned.c.id)
-            .subquery("flags")
+            .where(tickets.c.id.in_(spanned))
+            .cte("span")
         )
-        answers = union_all(
-            select(labels.c.ticket_id, literal("label").label("dimension"), labels.c.name),
-            select(form_fields.c.ticket_id, form_fields.c.name, form_fields.c.value),
-        ).subquery("answers")
-        rows = (
-            select(
-                flags.c.id,
-                flags.c.new,
-                flags.c.done,
-                flags.c.pending,
-                answers.c.dimension,
-                answers.c.name,
-            )
+        sums = (func.sum(span.c.new), func.sum(span.c.done), func.sum(span.c.pending))
+        by_label = (
+            select(literal("label"), labels.c.name, *sums)
+            .join_from(span, labels, labels.c.ticket_id == span.c.id)
+            .group_by(labels.c.name)
+        )
+        also_label = exists().where(
+            labels.c.ticket_id == span.c.id, labels.c.name == form_fields.c.value
+        )
+        answers = (
+            select(span, form_fields.c.name, form_fields.c.value)
             .distinct()
-            .join_from(flags, answers, answers.c.ticket_id == flags.c.id)
-            .subquery("rows")
+            .join_from(span, form_fields, form_fields.c.ticket_id == span.c.id)
+            .where(~and_(form_fields.c.name == "label", also_label))
+            .subquery("answers")
         )
-        statement = select(
-            rows.c.dimension,
-            rows.c.name,
-            func.sum(rows.c.new),
-            func.sum(rows.c.done),
-            func.sum(rows.c.pending),
-        ).group_by(rows.c.dimension, rows.c.name)
+        by_answer = select(
+            answers.c.name,
+            answers.c.value,
+            func.sum(answers.c.new),
+            func.sum(answers.c.done),
+            func.sum(answers.c.pending),
+        ).group_by(answers.c.name, answers.c.value)
+        counts: dict[tuple[str, str], list[int]] = {}
         with self.engine.connect() as conn:
-            return [
-                Breakdown(
-                    dimension=dimension,
-                    value=value,
-                    received=int(received),
-                    resolved=int(resolved),
-                    pending=int(pending),
-                )
-                for dimension, value, received, resolved, pending in conn.execute(statement)
-            ]
+            for statement in (by_label, by_answer):
+                for dimension, value, received, resolved, pending in conn.execute(statement):
+                    row = counts.setdefault((dimension, value), [0, 0, 0])
+                    row[0] += int(received)
+                    row[1] += int(resolved)
+                    row[2] += int(pending)
+        return [
+            Breakdown(dimension=dim, value=value, received=r, resolved=d, pending=p)
+            for (dim, value), (r, d, p) in counts.items()
+        ]
 
     def received_with(
         self: _Store, start: datetime, end: datetime, dimension: str, value: str
