@@ -221,8 +221,8 @@ def test_loads_once_a_day_and_never_over_real_tickets(store: SQLAlchemyTicketSto
 def test_an_unreadable_load_time_reloads_the_demo(
     store: SQLAlchemyTicketStore, written: str
 ) -> None:
-    """A load time without a zone (an older version's date) or not a time at all counts as
-    an earlier day's: the demo is reloaded, and the report does not fail on it."""
+    """A load time without a zone or not a time at all counts as an earlier day's: the
+    demo is reloaded, and the report does not fail on it."""
     now = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
     assert ensure_demo(store, now)
     count = store.count_tickets()

@@ -228,7 +228,7 @@ def load_demo(store: DemoStore, now: datetime, tz: str = "UTC") -> int:
 def _loaded_on(loaded: str, zone: ZoneInfo) -> date | None:
     """The day in ``zone`` of a demo load time as :func:`load_demo` writes it; None if unreadable.
 
-    An unreadable time (an older version's date, a hand edit) counts as an earlier day's, so
+    An unreadable time (a date without a zone, a hand edit) counts as an earlier day's, so
     the demo is reloaded rather than the command failing.
     """
     try:
