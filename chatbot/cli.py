@@ -17,13 +17,12 @@ from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError, DemoRefused, SupportReportError, UserInputError
 from chatbot.core.grammar import ACCEPTED, parse_period
 from chatbot.core.periods import utc_now
-from chatbot.delivery.files import write_period
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
 from chatbot.sources.demo import DEMO_META_KEY, load_demo
-from chatbot.sources.jsonl_import import import_file
 
 log = structlog.get_logger(__name__)
+
 
 class ChatbotGroup(click.Group):
     """A group whose help ends with where the data lives."""
@@ -91,6 +90,8 @@ def report(
     if no_files:
         built = app.service.build_report(chosen)
     else:
+        from chatbot.delivery.files import write_period
+
         written = write_period(app.service, chosen, out or app.settings.reports_dir)
         built = written[-1].report
         for done in written:
@@ -143,6 +144,8 @@ def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
 @click.pass_context
 def import_(ctx: click.Context, file: Path) -> None:
     """Load GitHub REST issue objects from FILE (JSON Lines; comments under x_comments)."""
+    from chatbot.sources.jsonl_import import import_file
+
     app = build_app(_settings(ctx), demo=False)
     result = import_file(file, app.store)
     for error in result.errors:

@@ -217,6 +217,21 @@ def test_loads_once_a_day_and_never_over_real_tickets(store: SQLAlchemyTicketSto
     assert store.count_tickets() == 1
 
 
+@pytest.mark.parametrize("written", ["2025-01-01", "2026-11-23T16:00:00", "not a time"])
+def test_an_unreadable_load_time_reloads_the_demo(
+    store: SQLAlchemyTicketStore, written: str
+) -> None:
+    """A load time without a zone or not a time at all counts as an earlier day's: the
+    demo is reloaded, and the report does not fail on it."""
+    now = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    assert ensure_demo(store, now)
+    count = store.count_tickets()
+    store.set_meta(DEMO_META_KEY, written)
+    assert ensure_demo(store, now + timedelta(hours=1))
+    assert store.get_meta(DEMO_META_KEY) == (now + timedelta(hours=1)).isoformat()
+    assert store.count_tickets() == count
+
+
 def test_real_tickets_after_the_demo_survive_the_next_days_reload(
     store: SQLAlchemyTicketStore,
 ) -> None:

@@ -18,7 +18,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo
 from chatbot.core.errors import DemoRefused
 from chatbot.core.models import Comment, Person, Ticket
 from chatbot.core.ports import DEMO_META_KEY as DEMO_META_KEY
-from chatbot.sources.rest import parse_time, ticket_from_rest
+
+# ``chatbot.sources.rest`` (its pydantic records) is imported where a demo is loaded, not
+# here: a report on a store whose demo is current only reads the load time back.
 
 NEWEST_ACTIVITY_AGO = timedelta(hours=3)
 TEAM = ("support-alex", "support-sam", "support-kim")
@@ -89,6 +91,8 @@ def _reply_moments(events: Sequence[dict[str, Any]]) -> list[tuple[str, datetime
     first label or milestone (before any close of theirs) is when they first looked at the
     report. Each group oldest first.
     """
+    from chatbot.sources.rest import parse_time
+
     closes: dict[tuple[str, datetime], None] = {}
     firsts: dict[tuple[str, datetime], None] = {}
     seen: set[str] = set()
@@ -168,6 +172,8 @@ def demo_tickets(now: datetime, tz: str = "UTC") -> list[Ticket]:
     Comments are made in each ticket's real time (open threads end at the repository's
     snapshot), then the ticket moves by its ``x_demo_days``, then its repository's offset.
     """
+    from chatbot.sources.rest import ticket_from_rest
+
     by_repo: dict[str, list[tuple[Ticket, dict[str, Any]]]] = defaultdict(list)
     for record in _records():
         ticket = ticket_from_rest(record, comments=[])
@@ -219,6 +225,19 @@ def load_demo(store: DemoStore, now: datetime, tz: str = "UTC") -> int:
     return len(tickets)
 
 
+def _loaded_on(loaded: str, zone: ZoneInfo) -> date | None:
+    """The day in ``zone`` of a demo load time as :func:`load_demo` writes it; None if unreadable.
+
+    An unreadable time (a date without a zone, a hand edit) counts as an earlier day's, so
+    the demo is reloaded rather than the command failing.
+    """
+    try:
+        moment = datetime.fromisoformat(loaded)
+    except ValueError:
+        return None
+    return None if moment.utcoffset() is None else moment.astimezone(zone).date()
+
+
 def ensure_demo(store: DemoStore, now: datetime, tz: str = "UTC") -> bool:
     """Load the demo into an empty store, or reload it if it was loaded on an earlier day.
 
@@ -234,6 +253,6 @@ def ensure_demo(store: DemoStore, now: datetime, tz: str = "UTC") -> bool:
         return False  # the demo was replaced by imported or synced tickets
     else:
         zone = ZoneInfo(tz)
-        if parse_time(loaded, DEMO_META_KEY).astimezone(zone).date() == now.astimezone(zone).date():
+        if _loaded_on(loaded, zone) == now.astimezone(zone).date():
             return False
     return store.replace_demo(demo_tickets(now, tz), now.isoformat(), expect=loaded)
