@@ -142,17 +142,17 @@ def _hot(ranked: Sequence[Ranked], as_of: int) -> list[Candidate]:
 
 
 def _stalled(facts: Sequence[TicketFacts], as_of: int) -> list[Candidate]:
-    stalled: list[tuple[float, Key]] = []
+    stalled: dict[Key, float] = {}  # by key: a ticket of both periods comes twice
     for f in facts:
         if not f.is_open_at(as_of) or f.last_comment is None or not f.last_comment_team:
             continue
         idle = (as_of - f.last_comment) / 1_000_000
         if idle >= 7 * DAY:
-            stalled.append((idle, f.key))
+            stalled[f.repo, f.number] = idle
     if not stalled:
         return []
-    stalled.sort(key=lambda pair: (-pair[0], pair[1]))
-    least = stalled[-1][0]
+    silent = sorted(stalled.items(), key=lambda pair: (-pair[1], pair[0]))
+    least = silent[-1][1]
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
         return (
@@ -164,8 +164,8 @@ def _stalled(facts: Sequence[TicketFacts], as_of: int) -> list[Candidate]:
         Candidate(
             rule="stalled",
             reason="attention",
-            score=worth("stalled", len(stalled), least / DAY),
-            pool=tuple(key for _, key in stalled),
+            score=worth("stalled", len(silent), least / DAY),
+            pool=tuple(key for key, _ in silent),
             text=text,
         )
     ]
@@ -244,7 +244,7 @@ def _spike(
     previous: Figures,
     then: Mapping[tuple[str, str], int],
     received_with: ReceivedWith,
-    order: Mapping[Key, int],
+    ranked: Sequence[Ranked],
 ) -> list[Candidate]:
     if previous.received == 0 or received == 0:
         return []
@@ -258,6 +258,7 @@ def _spike(
         return []
     row = max(grown, key=lambda b: (b.received - before(b), b.dimension, b.value))
     earlier = before(row)
+    order = {entry.facts.key: i for i, entry in enumerate(ranked)}
     new = sorted(received_with(row), key=lambda key: (order.get(key, len(order)), key))
     what = (
         f"the label '{_quote(row.value)}'"
@@ -388,12 +389,11 @@ def recommend(
     citations of just the tickets the chosen recommendations cite.
     """
     as_of = micros(min(period.end_at, now))
-    order = {entry.facts.key: i for i, entry in enumerate(ranked)}
     waiting = waiting_for_reply(facts, period, now)
     candidates = [
         *_unanswered(waiting),
         *_hot(ranked, as_of),
-        *_stalled(list({f.key: f for f in [*history, *facts]}.values()), as_of),
+        *_stalled([*history, *facts], as_of),
         *_grown(themes),
         *_reopened(facts, as_of),
         *_slow(facts, period, figures),
@@ -401,6 +401,6 @@ def recommend(
     ]
     if previous is not None and previous_received is not None and received_with is not None:
         candidates += _spike(
-            breakdown, figures.received, previous, previous_received, received_with, order
+            breakdown, figures.received, previous, previous_received, received_with, ranked
         )
     return select(candidates, refs)

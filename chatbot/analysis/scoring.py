@@ -88,19 +88,31 @@ _MICROS_PER_DAY = 86_400_000_000
 def activity_level(facts: TicketFacts, period: Period, now: datetime) -> Level:
     """The activity level of a ticket in ``period`` from its facts: the one definition of
     the formula, on plain numbers, so ranking a year's tickets stays cheap."""
-    first, after = micros(period.start_at), micros(period.end_at)
+    return _level(facts, *_bounds(period, now))
+
+
+def _bounds(period: Period, now: datetime) -> tuple[int, int, int, float]:
+    """The period's start, end and as-of moment (micros) and its days, worked out once."""
+    return (
+        micros(period.start_at),
+        micros(period.end_at),
+        micros(min(period.end_at, now)),
+        period.days,
+    )
+
+
+def _level(facts: TicketFacts, first: int, after: int, as_of: int, days: float) -> Level:
     created, closed_at = facts.created, facts.closed
     opened = first <= created < after
     closed = closed_at is not None and first <= closed_at < after
     participants = facts.commenters
     if opened and not facts.author_is_bot and not facts.author_commented:
         participants += 1
-    moments = [m for m in (facts.latest,) if m is not None]
-    if opened:
-        moments.append(created)
-    if closed and closed_at is not None:
-        moments.append(closed_at)
-    latest = max(moments) if moments else None
+    latest = facts.latest
+    if opened and (latest is None or created > latest):
+        latest = created
+    if closed and closed_at is not None and (latest is None or closed_at > latest):
+        latest = closed_at
     counts = (
         float(facts.comments),
         float(participants),
@@ -111,22 +123,9 @@ def activity_level(facts: TicketFacts, period: Period, now: datetime) -> Level:
     weight = 0.0
     for count, factor in zip(counts, _FACTORS, strict=True):
         weight += count * factor  # sum(part.points) in WEIGHTS order: the same float
-    as_of = micros(min(period.end_at, now))
-    idle = (
-        max(0.0, (as_of - latest) / 1_000_000 / SECONDS_PER_DAY)
-        if latest is not None
-        else period.days
-    )
+    idle = max(0.0, (as_of - latest) / 1_000_000 / SECONDS_PER_DAY) if latest is not None else days
     recency = 1.0 / math.log2(idle + 2.0)
-    return Level(
-        score=weight * recency,
-        weight=weight,
-        recency=recency,
-        idle_days=idle,
-        comments=facts.comments,
-        participants=participants,
-        counts=counts,
-    )
+    return Level(weight * recency, weight, recency, idle, facts.comments, participants, counts)
 
 
 def explain(ref: TicketRef, level: Level) -> Activity:
@@ -192,7 +191,8 @@ class Ranking:
 
 def ranking(facts: Iterable[TicketFacts], period: Period, now: datetime) -> Ranking:
     """The tickets of ``facts`` ranked by activity level in ``period``, as :func:`rank`."""
-    entries = [Ranked(f, activity_level(f, period, now)) for f in facts]
+    bounds = _bounds(period, now)
+    entries = [Ranked(f, _level(f, *bounds)) for f in facts]
     entries.sort(
         key=lambda e: _order(
             e.level.score,
