@@ -36,7 +36,6 @@ from sqlalchemy import (
     select,
     type_coerce,
     union,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
@@ -96,42 +95,36 @@ class PeriodQueries:
         """Received, resolved and pending per label and form-field answer of the tickets
         opened or closed in ``[start, end)``, each ticket once per row.
 
-        The span's tickets come from the ``created_at`` and ``closed_at`` indexes with
-        their three flags; labels (unique per ticket by their key) and distinct answers are
-        joined on their ``ticket_id`` keys and summed in two grouped queries, never a union
-        of both whole tables. A form field called ``label`` whose answer is also one of the
-        ticket's labels is the same row (as ``answer_rows`` has it) and counts once.
+        The span's tickets come from the ``created_at`` and ``closed_at`` indexes (one OR of
+        two range scans) with their three flags; labels (unique per ticket by their key)
+        and distinct answers are joined on their ``ticket_id`` keys and summed in two
+        grouped queries, never a union of both whole tables. A form field called ``label``
+        whose answer is also one of the ticket's labels is the same row (as ``answer_rows``
+        has it) and counts once.
         """
         created, closed = tickets.c.created_at, tickets.c.closed_at
         is_new = and_(created >= start, created < end)
         is_done = and_(closed >= start, closed < end)
-        spanned = union_all(
-            select(tickets.c.id).where(is_new), select(tickets.c.id).where(is_done)
+        flags = (
+            _flag(is_new).label("new"),
+            _flag(is_done).label("done"),
+            _flag(and_(is_new, or_(closed.is_(None), closed >= end))).label("pending"),
         )
-        span = (
-            select(
-                tickets.c.id,
-                _flag(is_new).label("new"),
-                _flag(is_done).label("done"),
-                _flag(and_(is_new, or_(closed.is_(None), closed >= end))).label("pending"),
-            )
-            .where(tickets.c.id.in_(spanned))
-            .cte("span")
-        )
-        sums = (func.sum(span.c.new), func.sum(span.c.done), func.sum(span.c.pending))
+        spanned = or_(is_new, is_done)  # two index range scans, OR-ed (no union, no re-read)
         by_label = (
-            select(literal("label"), labels.c.name, *sums)
-            .join_from(span, labels, labels.c.ticket_id == span.c.id)
+            select(literal("label"), labels.c.name, *(func.sum(f) for f in flags))
+            .join_from(tickets, labels, labels.c.ticket_id == tickets.c.id)
+            .where(spanned)
             .group_by(labels.c.name)
         )
         also_label = exists().where(
-            labels.c.ticket_id == span.c.id, labels.c.name == form_fields.c.value
+            labels.c.ticket_id == tickets.c.id, labels.c.name == form_fields.c.value
         )
         answers = (
-            select(span, form_fields.c.name, form_fields.c.value)
+            select(tickets.c.id, *flags, form_fields.c.name, form_fields.c.value)
             .distinct()
-            .join_from(span, form_fields, form_fields.c.ticket_id == span.c.id)
-            .where(~and_(form_fields.c.name == "label", also_label))
+            .join_from(tickets, form_fields, form_fields.c.ticket_id == tickets.c.id)
+            .where(spanned, ~and_(form_fields.c.name == "label", also_label))
             .subquery("answers")
         )
         by_answer = select(
