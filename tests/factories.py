@@ -11,6 +11,17 @@ _ids = count(1)
 REPO = "acme/support"
 TEAM = Person(login="agent", association="MEMBER")
 USER = Person(login="customer", association="NONE")
+MIXED_PEOPLE = [
+    TEAM,
+    Person(login="owner", association="OWNER"),
+    Person(login="helper", association="COLLABORATOR"),
+    Person(login="ci[bot]", association="MEMBER", is_bot=True),
+    USER,
+    Person(login="contributor", association="CONTRIBUTOR"),
+    Person(login="agent", association="NONE"),  # the same login outside the team
+]
+"""Every kind of author the store's queries tell apart: team, bot, reporter, the same
+login inside and outside the team (index 0 is the team's agent, 4 the customer)."""
 
 
 def at(text: str) -> datetime:

@@ -21,24 +21,16 @@ from hypothesis import strategies as st
 
 from chatbot.analysis.source import TicketsSource
 from chatbot.core.facts import micros
-from chatbot.core.models import Comment, Person, Ticket
+from chatbot.core.models import Comment, Ticket
 from chatbot.core.ports import PeriodSource
 from chatbot.store import SQLAlchemyTicketStore
+from tests.factories import MIXED_PEOPLE
 
 START = datetime(2025, 4, 21, 7, 30, tzinfo=UTC)
 ONE = timedelta(microseconds=1)
 SPAN_US = int(timedelta(days=10).total_seconds() * 1_000_000)
 INSTANTS = [START + timedelta(hours=h) for h in (0, 1, 24, 48)]
 """A few instants drawn often, so comments and edges coincide."""
-PEOPLE = [
-    Person(login="agent", association="MEMBER"),
-    Person(login="owner", association="OWNER"),
-    Person(login="helper", association="COLLABORATOR"),
-    Person(login="ci[bot]", association="MEMBER", is_bot=True),
-    Person(login="customer", association="NONE"),
-    Person(login="contributor", association="CONTRIBUTOR"),
-    Person(login="agent", association="NONE"),  # the same login outside the team
-]
 REPOS = ["acme/support", "Acme/app", "acme-x/support"]
 """Repositories whose code-point order is not a language's (upper case, ``-`` before ``/``)."""
 LABELS = ["bug", "question", "Bug"]
@@ -56,7 +48,7 @@ moments = st.one_of(
         lambda s: START + timedelta(seconds=s)
     ),
 )
-people = st.sampled_from(PEOPLE)
+people = st.sampled_from(MIXED_PEOPLE)
 
 
 @st.composite
@@ -175,7 +167,7 @@ def test_a_tie_at_one_instant_goes_to_the_highest_id(store: SQLAlchemyTicketStor
     """Of two comments at the same microsecond, the later by id is the last one, whichever
     was saved first; one a microsecond after ``as_of`` is not there yet."""
     moment = START + timedelta(hours=5, microseconds=123_457)
-    team, customer = PEOPLE[0], PEOPLE[4]
+    team, customer = MIXED_PEOPLE[0], MIXED_PEOPLE[4]
     threads = {
         1: [(7, team), (8, customer)],  # the customer's has the higher id, saved second
         2: [(10, team), (9, customer)],  # the team's has the higher id, saved first

@@ -21,20 +21,12 @@ from chatbot.core.models import Comment, Person, Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Figures
 from chatbot.store import SQLAlchemyTicketStore
+from tests.factories import MIXED_PEOPLE
 
 PERIOD = Period(start=date(2025, 4, 21), end=date(2025, 4, 27), tz="Europe/Paris")
 START, END = PERIOD.start_at, PERIOD.end_at
 ONE = timedelta(microseconds=1)
 EDGES = [START - ONE, START, START + ONE, END - ONE, END, END + ONE]
-PEOPLE = [
-    Person(login="agent", association="MEMBER"),
-    Person(login="owner", association="OWNER"),
-    Person(login="helper", association="COLLABORATOR"),
-    Person(login="ci[bot]", association="MEMBER", is_bot=True),
-    Person(login="customer", association="NONE"),
-    Person(login="contributor", association="CONTRIBUTOR"),
-    Person(login="agent", association="NONE"),  # the same login outside the team
-]
 SPAN_US = int(timedelta(days=30).total_seconds() * 1_000_000)
 
 moments = st.one_of(
@@ -44,7 +36,7 @@ moments = st.one_of(
         lambda s: START + timedelta(seconds=s)
     ),
 )
-people = st.sampled_from(PEOPLE)
+people = st.sampled_from(MIXED_PEOPLE)
 Drawn = tuple[datetime, datetime | None, bool, Person, list[tuple[datetime, Person]]]
 """Opened, closed (or not), closed without a date, author, [(when, who)] of its comments."""
 
@@ -148,11 +140,11 @@ def test_hours_are_exact_to_the_microsecond(store: SQLAlchemyTicketStore) -> Non
                 number=1,
                 title="One",
                 state="closed",
-                author=PEOPLE[4],
+                author=MIXED_PEOPLE[4],
                 created_at=opened,
                 updated_at=reply,
                 closed_at=reply,
-                comments=(Comment(id=1, author=PEOPLE[0], created_at=reply),),
+                comments=(Comment(id=1, author=MIXED_PEOPLE[0], created_at=reply),),
             )
         ]
     )
