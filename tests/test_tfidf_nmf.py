@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def _dense(rows: SparseRows) -> np.ndarray:
     return out
 
 
-def _sklearn_vectorizer() -> object:
+def _sklearn_vectorizer() -> Any:
     text = pytest.importorskip("sklearn.feature_extraction.text")
     assert frozenset(text.ENGLISH_STOP_WORDS) == ENGLISH_STOP_WORDS
     return text.TfidfVectorizer(
@@ -72,12 +73,12 @@ def _sklearn_vectorizer() -> object:
 def test_tfidf_matches_scikit_learns_vectorizer() -> None:
     docs = _docs()
     theirs = _sklearn_vectorizer()
-    expected = theirs.fit_transform(docs[:FITTED]).toarray()  # type: ignore[attr-defined]
+    expected = theirs.fit_transform(docs[:FITTED]).toarray()
     ours, matrix = _fit(docs[:FITTED])
-    assert list(ours.terms) == list(theirs.get_feature_names_out())  # type: ignore[attr-defined]
-    np.testing.assert_allclose(ours.idf, theirs.idf_, rtol=1e-6)  # type: ignore[attr-defined]
+    assert list(ours.terms) == list(theirs.get_feature_names_out())
+    np.testing.assert_allclose(ours.idf, theirs.idf_, rtol=1e-6)
     np.testing.assert_allclose(_dense(matrix), expected, atol=1e-6)
-    placed = theirs.transform(docs[FITTED:]).toarray()  # type: ignore[attr-defined]
+    placed = theirs.transform(docs[FITTED:]).toarray()
     np.testing.assert_allclose(_dense(ours.transform(docs[FITTED:])), placed, atol=1e-6)
 
 
@@ -85,14 +86,14 @@ def test_nmf_matches_scikit_learns_nndsvd_and_cd_solver() -> None:
     decomposition = pytest.importorskip("sklearn.decomposition")
     docs = _docs()
     theirs = _sklearn_vectorizer()
-    matrix_theirs = theirs.fit_transform(docs[:FITTED])  # type: ignore[attr-defined]
+    matrix_theirs = theirs.fit_transform(docs[:FITTED])
     model = decomposition.NMF(
         n_components=TOPICS, init="nndsvd", max_iter=themes.MAX_ITER, random_state=0
     )
     with warnings.catch_warnings():  # it stops at MAX_ITER rounds, as the themes do
         warnings.simplefilter("ignore")
         weights = model.fit_transform(matrix_theirs)
-        placed = model.transform(theirs.transform(docs[FITTED:]))  # type: ignore[attr-defined]
+        placed = model.transform(theirs.transform(docs[FITTED:]))
     vectorizer, matrix = _fit(docs[:FITTED])
     factors = factorize(matrix, TOPICS, themes.MAX_ITER)
     scale = float(np.abs(weights).max())

@@ -3,7 +3,7 @@
 Each ticket's title, body and comments, with template and markup taken out
 (:mod:`chatbot.analysis.ticket_text`), become a TF-IDF vector (sublinear term frequency,
 words and word pairs, English and support stop words); non-negative matrix factorization
-(NMF, ``init="nndsvd"``: no random start, so the same data always gives the same themes)
+(NMF, NNDSVD start: no random start, so the same data always gives the same themes)
 finds a few topics, and each ticket joins the topic it weighs most in, provided its text
 holds one of that topic's leading terms. Topics of fewer than :data:`MIN_THEME` tickets, and
 those beyond ``limit``, fold into a final "Other" theme, so every ticket of the period is in
@@ -16,8 +16,9 @@ most active and an even sample of the rest) and their counts estimated, and at m
 :data:`PREVIOUS_SAMPLE` of the previous period's are placed, so any period's themes cost
 about what 1,200 tickets against 2,000 do (``benchmarks/themes.py``; cleaning the text is
 about a third of it). Labels are never read: workflow and bot labels
-(status, triage, ``ml-*``) cannot name a theme. scikit-learn is imported only when a
-report groups tickets, so importing the package stays cheap.
+(status, triage, ``ml-*``) cannot name a theme. The TF-IDF (:mod:`chatbot.analysis.tfidf`)
+and the NMF (:mod:`chatbot.analysis.nmf`) are scikit-learn's, redone on numpy, which is
+imported only when a report groups tickets, so importing the package stays cheap.
 """
 
 from __future__ import annotations
