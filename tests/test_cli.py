@@ -21,12 +21,14 @@ HEAVY = (
     "github",
     "matplotlib",
     "openai",
+    "scipy",
+    "sklearn",
     "slack_bolt",
     "slack_sdk",
 )
 """Packages a report from the command line does without: each costs tens of milliseconds to
-import (Alembic a fifth of the start, matplotlib a third of a second). scikit-learn is not
-among them: the demo week has common issues to find (issue 13 is to cache them)."""
+import (Alembic a fifth of the start, matplotlib a third of a second, scikit-learn most of a
+second: the themes use their own TF-IDF and NMF on numpy, which the demo week imports)."""
 
 LAZY = (
     "chatbot.delivery.files",

@@ -3,7 +3,7 @@
 Each ticket's title, body and comments, with template and markup taken out
 (:mod:`chatbot.analysis.ticket_text`), become a TF-IDF vector (sublinear term frequency,
 words and word pairs, English and support stop words); non-negative matrix factorization
-(NMF, ``init="nndsvd"``: no random start, so the same data always gives the same themes)
+(NMF, NNDSVD start: no random start, so the same data always gives the same themes)
 finds a few topics, and each ticket joins the topic it weighs most in, provided its text
 holds one of that topic's leading terms. Topics of fewer than :data:`MIN_THEME` tickets, and
 those beyond ``limit``, fold into a final "Other" theme, so every ticket of the period is in
@@ -16,14 +16,14 @@ most active and an even sample of the rest) and their counts estimated, and at m
 :data:`PREVIOUS_SAMPLE` of the previous period's are placed, so any period's themes cost
 about what 1,200 tickets against 2,000 do (``benchmarks/themes.py``; cleaning the text is
 about a third of it). Labels are never read: workflow and bot labels
-(status, triage, ``ml-*``) cannot name a theme. scikit-learn is imported only when a
-report groups tickets, so importing the package stays cheap.
+(status, triage, ``ml-*``) cannot name a theme. The TF-IDF (:mod:`chatbot.analysis.tfidf`)
+and the NMF (:mod:`chatbot.analysis.nmf`) are scikit-learn's, redone on numpy, which is
+imported only when a report groups tickets, so importing the package stays cheap.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,8 +39,8 @@ from chatbot.core.periods import Period
 from chatbot.core.report import Theme
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    from chatbot.analysis.nmf import Factors
+    from chatbot.analysis.tfidf import SparseRows, TfIdf
 
 MIN_TICKETS = 6
 """Fewer tickets than this in a period: no common theme can honestly be told apart."""
@@ -159,11 +159,10 @@ def find_themes(
     fitted = _fit([cleaned[t.key] for t in tickets], weigh.period_total)
     if fitted is None:
         return []
-    vectorizer, model, matrix, weights = fitted
-    vocabulary = vectorizer.get_feature_names_out()
-    leading = _leading(model.components_, LEADING_TERMS)
-    assigned = _assign(matrix, weights, leading)
-    topics = _topics(tickets, assigned, model.components_, vocabulary, cleaned)
+    vectorizer, matrix, factors = fitted
+    leading = _leading(factors.components, LEADING_TERMS)
+    assigned = _assign(matrix, factors.weights, leading)
+    topics = _topics(tickets, assigned, factors.components, vectorizer.terms, cleaned)
     kept = sorted(topics, key=lambda tp: (-weigh.total(tp.members), tp.terms))[:limit]
     if not kept:
         return []
@@ -172,10 +171,12 @@ def find_themes(
     if previous is not None:
         past_counts = Counter()
         if past:
+            from chatbot.analysis.nmf import place
+
             placed = [cleaned[t.key] for t in sample]
             past_matrix = vectorizer.transform(placed)
-            with _bounded_rounds():
-                past_weights = model.transform(past_matrix)
+            with _one_thread():
+                past_weights = place(past_matrix, factors.components, MAX_ITER)
             past_counts.update(int(i) for i in _assign(past_matrix, past_weights, leading))
             scale = (len(past) if previous_total is None else previous_total) / len(sample)
     grouped = {t.key for tp in kept for t in tp.members}
@@ -268,69 +269,46 @@ def _tallied(group: Sequence[Ticket], count: int, period: Period, weigh: _Weight
     )
 
 
-def _fit(docs: list[str], n: int) -> tuple[Any, Any, Any, npt.NDArray[np.float64]] | None:
+def _fit(docs: list[str], n: int) -> tuple[TfIdf, SparseRows, Factors] | None:
     """TF-IDF and NMF fitted on ``docs``; None when they share no term at all."""
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+    from chatbot.analysis.nmf import factorize
+    from chatbot.analysis.tfidf import ENGLISH_STOP_WORDS, TfIdf
 
-    vectorizer = TfidfVectorizer(
-        lowercase=True,
+    fitted = TfIdf.fit(
+        docs,
         token_pattern=_WORD_PATTERN,
-        stop_words=sorted(ENGLISH_STOP_WORDS | SUPPORT_WORDS),
-        ngram_range=(1, 2),
-        sublinear_tf=True,
+        stop_words=ENGLISH_STOP_WORDS | SUPPORT_WORDS,
         min_df=2,
         max_df=0.7,
         max_features=MAX_FEATURES,
-        dtype=_float32(),
     )
-    try:
-        matrix = vectorizer.fit_transform(docs)
-    except ValueError:  # nothing left: every term too rare or too common
-        return None
-    if matrix.shape[1] < 2:
-        return None
-    topics = max(2, min(MAX_TOPICS, n // TICKETS_PER_TOPIC, matrix.shape[1]))
-    model = NMF(n_components=topics, init="nndsvd", max_iter=MAX_ITER, random_state=0)
-    with _bounded_rounds():
-        weights = model.fit_transform(matrix)
-    return vectorizer, model, matrix, weights
+    if fitted is None or len(fitted[0].terms) < 2:
+        return None  # nothing left: every term too rare or too common
+    vectorizer, matrix = fitted
+    topics = max(2, min(MAX_TOPICS, n // TICKETS_PER_TOPIC, len(vectorizer.terms)))
+    with _one_thread():
+        factors = factorize(matrix, topics, MAX_ITER)
+    return vectorizer, matrix, factors
 
 
 @contextmanager
-def _bounded_rounds() -> Iterator[None]:
-    """NMF runs at most :data:`MAX_ITER` rounds, and saying it stopped there is no news.
+def _one_thread() -> Iterator[None]:
+    """The factorization's BLAS calls on one thread.
 
-    The groups are settled well before the factors converge to the last decimal, and the
-    bound keeps the time of a large period bounded. The matrices are small: one BLAS
-    thread does them in less CPU time than two (half as much on a busy machine), and
-    leaves the other core to the rest of the service.
+    Its matrices are small (a QR of 22 columns): one BLAS thread does them in a fifth of
+    the time two take on a busy machine, and leaves the other core to the rest of the
+    service.
     """
-    import numpy as np
-    from sklearn.exceptions import ConvergenceWarning
-
-    # nndsvd takes square roots of factors that rounding can leave a hair below zero
-    with (
-        warnings.catch_warnings(),
-        np.errstate(invalid="ignore"),
-        _threads().limit(limits=1, user_api="blas"),
-    ):
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with _threads().limit(limits=1, user_api="blas"):
         yield
 
 
 @cache
 def _threads() -> Any:
-    """The thread pools of the loaded BLAS, found once (finding them takes 40 ms)."""
+    """The thread pools of the loaded BLAS, found once."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
-
-
-def _float32() -> Any:
-    import numpy as np
-
-    return np.float32
 
 
 def _leading(components: Any, count: int) -> Any:
@@ -340,21 +318,18 @@ def _leading(components: Any, count: int) -> Any:
     return np.argsort(-components, axis=1, kind="stable")[:, :count]
 
 
-def _assign(matrix: Any, weights: Any, leading: Any) -> Any:
+def _assign(matrix: SparseRows, weights: Any, leading: Any) -> Any:
     """Each document's topic: the one it weighs most in, or -1 (none: "Other").
 
     A document joins its topic only if it holds one of the topic's leading terms, so a
     ticket that merely leans on a topic's rarer words does not pad it.
     """
     import numpy as np
-    from scipy.sparse import csr_matrix
 
     topics, count = leading.shape
-    marks = csr_matrix(
-        (np.ones(topics * count), (np.repeat(np.arange(topics), count), leading.ravel())),
-        shape=(topics, matrix.shape[1]),
-    )
-    held = (matrix @ marks.T).toarray()  # documents x topics: weight of leading terms held
+    marks = np.zeros((matrix.shape[1], topics), dtype=np.float32)
+    marks[leading.ravel(), np.repeat(np.arange(topics), count)] = 1
+    held = matrix.dot(marks)  # documents x topics: weight of leading terms held
     rows = np.arange(weights.shape[0])
     best = np.argmax(weights, axis=1)
     keep = (weights[rows, best] > 0) & (held[rows, best] > 0)
