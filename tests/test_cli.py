@@ -23,10 +23,19 @@ HEAVY = (
     "openai",
     "slack_bolt",
     "slack_sdk",
+    "structlog",
 )
 """Packages a report from the command line does without: each costs tens of milliseconds to
-import (Alembic a fifth of the start, matplotlib a third of a second). scikit-learn is not
-among them: the demo week has common issues to find (issue 13 is to cache them)."""
+import (Alembic a fifth of the start, matplotlib a third of a second, structlog 65-97 ms as it
+loads rich and pygments for its console renderer: it comes with the first log event).
+scikit-learn is not among them: the demo week has common issues to find (issue 13 is to cache
+them)."""
+
+CLI_HEAVY = (*HEAVY, "pygments", "rich", "sklearn")
+"""What ``import chatbot.cli`` (every command's start, ``--help`` included) does without, on
+top of HEAVY: structlog's console renderer's rich and pygments, and scikit-learn. A report
+that groups themes imports scikit-learn, and scikit-learn 1.9 imports rich for its progress
+bars (25 ms): the themes' cost (``themes_import_ms`` in benchmarks/startup.py), not ours."""
 
 LAZY = (
     "chatbot.delivery.files",
@@ -293,6 +302,14 @@ def test_edge_periods_are_one_line(capsys: pytest.CaptureFixture[str], period: s
     [line] = [line for line in err.splitlines() if line.strip()]
     assert line.startswith("error: ")
     assert "Accepted:" in line
+
+
+def test_importing_the_cli_imports_nothing_heavy() -> None:
+    """`import chatbot.cli` loads none of CLI_HEAVY: no logging library until an event."""
+    code = f"import sys, chatbot.cli\nprint(sorted(m for m in {CLI_HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
 
 
 def test_a_report_on_a_current_store_imports_nothing_heavy(database: Path) -> None:
