@@ -53,7 +53,7 @@ class LazyLogger:
 
     __slots__ = ("_context", "_logger", "_name")
 
-    def __init__(self, name: str | None, context: dict[str, Any] | None = None) -> None:
+    def __init__(self, name: str, context: dict[str, Any] | None = None) -> None:
         self._name = name
         self._context = context or {}
         self._logger: Any = None
@@ -63,8 +63,7 @@ class LazyLogger:
             load()
             import structlog
 
-            args = () if self._name is None else (self._name,)
-            self._logger = structlog.get_logger(*args, **self._context)
+            self._logger = structlog.get_logger(self._name, **self._context)
         return self._logger
 
     def bind(self, **values: Any) -> LazyLogger:
@@ -88,6 +87,6 @@ class LazyLogger:
         self._real().exception(event, *args, **kw)
 
 
-def get_logger(name: str | None = None) -> LazyLogger:
+def get_logger(name: str) -> LazyLogger:
     """A logger for ``name`` (a module's ``__name__``) that loads structlog when first used."""
     return LazyLogger(name)
