@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import structlog
-
 from chatbot.config import Settings
 from chatbot.core.periods import utc_now
 from chatbot.core.ports import DeliveryLog, ReportPoster
+from chatbot.lazylog import get_logger
 from chatbot.service import ReportService
 from chatbot.sources.demo import ensure_demo
 from chatbot.store import SQLAlchemyTicketStore, exclusive, open_store
@@ -40,7 +39,7 @@ if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's
     from chatbot.server import Component, Platform
     from chatbot.sources.github import GitHubConfig
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

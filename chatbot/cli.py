@@ -10,18 +10,18 @@ import sys
 from pathlib import Path
 
 import click
-import structlog
 
 from chatbot.app import App, build_app, github_config, schedules_for
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError, DemoRefused, SupportReportError, UserInputError
 from chatbot.core.grammar import ACCEPTED, parse_period
 from chatbot.core.periods import utc_now
+from chatbot.lazylog import get_logger
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
 from chatbot.sources.demo import DEMO_META_KEY, load_demo
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class ChatbotGroup(click.Group):

@@ -23,12 +23,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import structlog
 from aiohttp import web
 
 from chatbot.core.ports import ReportPoster
+from chatbot.lazylog import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_GRACE = 10.0
 

@@ -25,10 +25,17 @@ HEAVY = (
     "sklearn",
     "slack_bolt",
     "slack_sdk",
+    "structlog",
 )
 """Packages a report from the command line does without: each costs tens of milliseconds to
 import (Alembic a fifth of the start, matplotlib a third of a second, scikit-learn most of a
-second: the themes use their own TF-IDF and NMF on numpy, which the demo week imports)."""
+second: the themes use their own TF-IDF and NMF on numpy, which the demo week imports;
+structlog 65-97 ms as it loads rich and pygments for its console renderer: it comes with the
+first log event)."""
+
+CLI_HEAVY = (*HEAVY, "pygments", "rich")
+"""What ``import chatbot.cli`` (every command's start, ``--help`` included) does without, on
+top of HEAVY: structlog's console renderer's rich and pygments."""
 
 LAZY = (
     "chatbot.delivery.files",
@@ -295,6 +302,14 @@ def test_edge_periods_are_one_line(capsys: pytest.CaptureFixture[str], period: s
     [line] = [line for line in err.splitlines() if line.strip()]
     assert line.startswith("error: ")
     assert "Accepted:" in line
+
+
+def test_importing_the_cli_imports_nothing_heavy() -> None:
+    """`import chatbot.cli` loads none of CLI_HEAVY: no logging library until an event."""
+    code = f"import sys, chatbot.cli\nprint(sorted(m for m in {CLI_HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
 
 
 def test_a_report_on_a_current_store_imports_nothing_heavy(database: Path) -> None:

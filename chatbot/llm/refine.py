@@ -36,7 +36,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import structlog
 from pydantic import ValidationError
 
 from chatbot.core.errors import SupportReportError
@@ -44,12 +43,13 @@ from chatbot.core.models import Ticket
 from chatbot.core.periods import utc_now
 from chatbot.core.ports import AnswerCache
 from chatbot.core.report import Recommendation, Report, TicketRef
+from chatbot.lazylog import get_logger
 from chatbot.llm.cache import MemoryAnswerCache
 from chatbot.llm.client import ModelClient, ModelError
 from chatbot.llm.prompt import Prompt, build_prompt
 from chatbot.llm.schema import Answer
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: How many answers the in-process cache keeps.
 CACHE_SIZE = 64

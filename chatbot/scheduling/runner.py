@@ -24,15 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import structlog
-
 from chatbot.core.deliveries import Delivery, Status
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.periods import utc_now
 from chatbot.core.ports import DeliveryLog, ReportBuilder, ReportPoster
+from chatbot.lazylog import get_logger
 from chatbot.scheduling.schedules import Schedule, parse_target
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from chatbot.lazylog import get_logger
 from chatbot.scheduling.runner import DeliveryRunner
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
+
 
 def start_scheduler(runner: DeliveryRunner) -> AsyncIOScheduler:
     """An AsyncIOScheduler ticking the runner; call inside the running event loop."""

@@ -17,11 +17,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-log = structlog.get_logger(__name__)
+from chatbot.lazylog import get_logger
+
+log = get_logger(__name__)
 
 DEFAULT_TIMEOUT = 2.0
 

@@ -17,7 +17,6 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any, Final, TypeVar
 
-import structlog
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -57,11 +56,12 @@ from chatbot.core.models import (
 from chatbot.core.ports import DEMO_META_KEY, SaveStats
 from chatbot.core.report import Figures
 from chatbot.core.stats import median, percentile
+from chatbot.lazylog import get_logger
 from chatbot.store.connections import dialect_of, exclusive, lock_key, writing
 from chatbot.store.period_source import PeriodQueries, sqlite_micros
 from chatbot.store.tables import comments, form_fields, labels, meta, tickets
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 BATCH = 2000
 """Tickets per write transaction: other writers wait for one at most (a few tenths of a

@@ -50,11 +50,12 @@ from chatbot.delivery.discord.messages import (
     help_text,
 )
 from chatbot.delivery.discord.poster import DiscordReportPoster
+from chatbot.lazylog import get_logger
 from chatbot.render.chart import CHART_FILENAME
 from chatbot.render.discord_embeds import DiscordMessage, render_discord_message
 from chatbot.service import ReportService, SharedBuilds
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 #: A 429 asking for a longer wait than this raises instead of sleeping (the poster then gives

@@ -20,13 +20,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import discord
-import structlog
 
 from chatbot.core.errors import ConfigError, SupportReportError, UserInputError
 from chatbot.delivery.discord.messages import APOLOGY
+from chatbot.lazylog import get_logger
 from chatbot.render.discord_embeds import escape
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Say = Callable[[str], Awaitable[object]]
 

@@ -39,12 +39,12 @@ from typing import Any
 
 import aiohttp
 import discord
-import structlog
 from discord.http import Route
 
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
 from chatbot.delivery.discord.errors import describe_http_error
+from chatbot.lazylog import get_logger
 from chatbot.render.chart import CHART_FILENAME
 from chatbot.render.discord_embeds import (
     DiscordMessage,
@@ -53,7 +53,7 @@ from chatbot.render.discord_embeds import (
     with_delivery_key,
 )
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 NONCE_LENGTH = 25
 HISTORY_PAGE = 100

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -51,9 +50,10 @@ from chatbot.delivery.slack.middleware import (
 )
 from chatbot.delivery.slack.poster import SlackPoster, ThreadFiles
 from chatbot.delivery.slack.scheduled import SlackReportPoster
+from chatbot.lazylog import get_logger
 from chatbot.service import ReportService
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SlackMode = Literal["http", "socket"]
 EVENTS_PATH = "/slack/events"

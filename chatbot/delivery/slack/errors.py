@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import structlog
 from slack_sdk.errors import SlackApiError
 
 from chatbot.core.errors import UserInputError
 from chatbot.delivery.slack.messages import APOLOGY
+from chatbot.lazylog import get_logger
 from chatbot.render.slack_blocks import escape
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Say = Callable[[str], Awaitable[None]]
 

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-import structlog
 from aiohttp import web
 
-log = structlog.get_logger(__name__)
+from chatbot.lazylog import get_logger
+
+log = get_logger(__name__)
 
 #: Slack's payloads are far smaller; anything above this is not from Slack.
 MAX_BODY = 1024 * 1024

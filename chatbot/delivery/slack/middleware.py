@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import structlog
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-log = structlog.get_logger(__name__)
+from chatbot.lazylog import get_logger
+
+log = get_logger(__name__)
 
 Middleware = Callable[..., Awaitable[BoltResponse | None]]
 

@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import aiohttp
-import structlog
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatbot.core.errors import DeliveryFailed
 from chatbot.core.report import Report
+from chatbot.lazylog import get_logger
 from chatbot.render.chart import CHART_ALT, chart_title, render_chart
 from chatbot.render.slack_blocks import MessagePayload, render_slack_report
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 METADATA_EVENT_TYPE = "support_report"
 

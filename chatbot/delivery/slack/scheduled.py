@@ -34,7 +34,6 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 import aiohttp
-import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -47,9 +46,10 @@ from chatbot.delivery.slack.poster import (
     ThreadFile,
     delivery_metadata,
 )
+from chatbot.lazylog import get_logger
 from chatbot.render.slack_blocks import SlackReport, render_slack_report
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class StoredFile(TypedDict):

@@ -41,11 +41,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from chatbot.core.errors import SourceUnavailable
 from chatbot.core.models import Comment, Ticket
 from chatbot.core.ports import TicketStore
+from chatbot.lazylog import get_logger
 from chatbot.sources.github.cursors import FeedState, meta_key, remember
 from chatbot.sources.github.options import SyncOptions
 from chatbot.sources.github.ratelimit import RateLimited, RepoUnavailable, Requester
@@ -59,7 +58,7 @@ from chatbot.sources.rest import (
     ticket_from_rest,
 )
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _PAGE = re.compile(r"[?&]page=(\d+)")
 

@@ -14,13 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import structlog
-
 from chatbot.core.errors import SourceUnavailable
+from chatbot.lazylog import get_logger
 from chatbot.sources.github.options import SyncOptions
 from chatbot.sources.github.wire import Response, Transport, TransportError, format_time
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_RESET_WAITS = 2
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-import structlog
-
 from chatbot.core.errors import ConfigError
 from chatbot.core.ports import TicketStore
+from chatbot.lazylog import get_logger
 from chatbot.sources.demo import DEMO_META_KEY
 from chatbot.sources.github.config import GitHubConfig
 from chatbot.sources.github.cursors import meta_key
@@ -24,7 +23,7 @@ from chatbot.sources.github.report import Progress, SyncReport
 from chatbot.sources.github.transport import PyGithubTransport
 from chatbot.sources.github.wire import Transport
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SYNC_LOCK = "support-report:github-sync"
 

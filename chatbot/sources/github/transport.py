@@ -14,15 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import structlog
 from github import Auth, Github, GithubException
 
 from chatbot.core.errors import ConfigError, SourceUnavailable
+from chatbot.lazylog import get_logger
 from chatbot.sources.github.config import GitHubConfig
 from chatbot.sources.github.options import SyncOptions
 from chatbot.sources.github.wire import Response, TransportError
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 USER_AGENT = "support-report"
 UNAUTHENTICATED_LIMIT = 60

@@ -27,8 +27,9 @@ from chatbot.delivery.slack.messages import (
     working_text,
 )
 from chatbot.delivery.slack.poster import respond_text
+from chatbot.lazylog import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

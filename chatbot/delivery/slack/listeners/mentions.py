@@ -17,8 +17,9 @@ from chatbot.core.grammar import parse_mention
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.errors import answering
 from chatbot.delivery.slack.messages import help_text
+from chatbot.lazylog import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
