@@ -75,10 +75,11 @@ class PeriodQueries:
     ) -> list[TicketFacts]:
         """Facts of each ticket opened, closed or commented on in ``[start, end)``, by key.
 
-        One statement: the touched ids (a union over three indexes), each ticket joined to
-        its whole thread on the ``ticket_id`` index and grouped, every fact a conditional
-        aggregate of that one pass. Times are aggregated as stored and turned into
-        microseconds once per ticket.
+        One statement: the touched tickets (see :func:`_touched`), each joined to its whole
+        thread on the ``ticket_id`` index and grouped, every fact a conditional aggregate of
+        that one pass. Times are aggregated as stored and turned into microseconds once per
+        ticket. With ``open_only`` the tickets not open at ``as_of`` are dropped before
+        their threads are joined.
         """
         statement = _facts_statement(self._postgres, start, end, as_of, open_only=open_only)
         with self.engine.connect() as conn:
@@ -240,8 +241,9 @@ def _touched(
     """The ``FROM`` and ``WHERE`` that keep ``tickets`` to those opened, closed or
     commented on in ``[start, end)``.
 
-    SQLite joins the ids of a union of three index range scans (``tickets_touched``'s),
-    then reads each ticket once by its key. PostgreSQL instead filters ``tickets`` with
+    SQLite joins the ids of a union of three index range scans (``tickets_touched``'s; the
+    comments' from ``ix_comments_created_at_ticket_id`` alone), then reads each ticket once
+    by its key. PostgreSQL instead filters ``tickets`` with
     one condition (either date in the span, or the id among the span's comments' ticket
     ids, hashed): its indexes hold no id, so each branch of the union read the rows of its
     range from the table only to take their ids, before the join read them again.
