@@ -130,6 +130,7 @@ def check_equal(
     assert store.touched_keys(start, end) == want.touched_keys(start, end)
     by_row = sorted(store.breakdown_counts(start, end), key=lambda b: (b.dimension, b.value))
     assert by_row == sorted(want.breakdown_counts(start, end), key=lambda b: (b.dimension, b.value))
+    assert store.received_counts(start, end) == want.received_counts(start, end)
     for dimension, value in ANSWERS:
         assert store.received_with(start, end, dimension, value) == want.received_with(
             start, end, dimension, value

@@ -8,7 +8,7 @@ the themes' members (a bounded sample, see ``themes.theme_sample``) and the cita
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -29,7 +29,7 @@ from chatbot.core.facts import Key
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.ports import PeriodSource
-from chatbot.core.report import Breakdown, DailyLink, Figures, Report, TicketRef, Waiting
+from chatbot.core.report import DailyLink, Figures, Report, TicketRef, Waiting
 
 MAX_WAITING = 10
 
@@ -130,7 +130,7 @@ def build_report(
     previous_received = None
     if previous is not None:
         cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
-        previous_received = _received(source.breakdown_counts(before.start_at, cut))
+        previous_received = source.received_counts(before.start_at, cut)
     history = source.period_facts(
         period.previous().start_at, period.start_at, as_of, open_only=True
     )
@@ -171,8 +171,3 @@ def build_report(
         waiting_total=len(waiting),
         previous_until=previous_until if previous is not None else None,
     )
-
-
-def _received(rows: Iterable[Breakdown]) -> Mapping[tuple[str, str], int]:
-    """Each row's received count, by (dimension, value)."""
-    return {(row.dimension, row.value): row.received for row in rows}

@@ -46,6 +46,13 @@ class TicketsSource:
     def breakdown_counts(self, start: datetime, end: datetime) -> list[Breakdown]:
         return count_answers(self._tickets, start, end)
 
+    def received_counts(self, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+        return {
+            (b.dimension, b.value): b.received
+            for b in count_answers(self._tickets, start, end)
+            if b.received
+        }
+
     def received_with(
         self, start: datetime, end: datetime, dimension: str, value: str
     ) -> list[Key]:

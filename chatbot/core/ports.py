@@ -59,6 +59,12 @@ class PeriodSource(Protocol):
         A ticket counts once per row. Every value, unfiltered, in no order."""
         ...
 
+    def received_counts(self, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+        """How many tickets opened in ``[start, end)`` have each (dimension, value) row of
+        :meth:`breakdown_counts`: its ``received`` column alone, rows of zero left out (a
+        report compares a period's rows with the previous period's by this)."""
+        ...
+
     def received_with(
         self, start: datetime, end: datetime, dimension: str, value: str
     ) -> list[Key]:

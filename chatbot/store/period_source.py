@@ -20,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CompoundSelect,
+    Connection,
     Engine,
     Integer,
     Select,
@@ -39,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from chatbot.core.facts import Key, TicketFacts
 from chatbot.core.models import TEAM_ASSOCIATIONS, Ticket
@@ -46,6 +48,8 @@ from chatbot.core.report import Breakdown
 from chatbot.store.tables import comments, form_fields, labels, tickets
 
 _TEAM = sorted(TEAM_ASSOCIATIONS)
+SORT_MEMORY = "32MB"
+"""PostgreSQL's ``work_mem`` for a span's facts: a year of 100k tickets sorts in memory."""
 
 
 class _Store(Protocol):
@@ -71,24 +75,28 @@ class PeriodQueries:
     ) -> list[TicketFacts]:
         """Facts of each ticket opened, closed or commented on in ``[start, end)``, by key.
 
-        One statement: the touched ids (a union over three indexes), each ticket joined to
-        its whole thread on the ``ticket_id`` index and grouped, every fact a conditional
-        aggregate of that one pass. Times are aggregated as stored and turned into
-        microseconds once per ticket.
+        One statement: the touched tickets (see :func:`_touched`), each joined to its whole
+        thread on the ``ticket_id`` index and grouped, every fact a conditional aggregate of
+        that one pass. Times are aggregated as stored and turned into microseconds once per
+        ticket. With ``open_only`` the tickets not open at ``as_of`` are dropped before
+        their threads are joined.
         """
         statement = _facts_statement(self._postgres, start, end, as_of, open_only=open_only)
         with self.engine.connect() as conn:
+            _serial(conn, self._postgres)
             return [TicketFacts._make(row) for row in conn.execute(statement)]
 
     def touched_keys(self: _Store, start: datetime, end: datetime) -> list[Key]:
         """Keys of the tickets opened, closed or commented on in ``[start, end)``, sorted."""
-        touched = _touched(start, end)
+        spanned, where = _touched(self._postgres, start, end)
         statement = (
             select(tickets.c.repo, tickets.c.number)
-            .join_from(tickets, touched, tickets.c.id == touched.c.id)
+            .select_from(spanned)
+            .where(*where)
             .order_by(*_by_key(self._postgres))
         )
         with self.engine.connect() as conn:
+            _serial(conn, self._postgres)
             return [(repo, number) for repo, number in conn.execute(statement)]
 
     def breakdown_counts(self: _Store, start: datetime, end: datetime) -> list[Breakdown]:
@@ -147,6 +155,42 @@ class PeriodQueries:
             for (dim, value), (r, d, p) in counts.items()
         ]
 
+    def received_counts(self: _Store, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+        """How many tickets opened in ``[start, end)`` have each label and form-field
+        answer, rows of zero left out: ``breakdown_counts``'s received column alone.
+
+        Only the ``created_at`` index's range is read (no closed tickets, no flags), and each
+        ticket's rows counted as there: labels by name, answers distinct per ticket, a form
+        field called ``label`` that repeats one of its labels left to the label.
+        """
+        opened = (tickets.c.created_at >= start, tickets.c.created_at < end)
+        by_label = (
+            select(literal("label"), labels.c.name, func.count())
+            .join_from(tickets, labels, labels.c.ticket_id == tickets.c.id)
+            .where(*opened)
+            .group_by(labels.c.name)
+        )
+        also_label = exists().where(
+            labels.c.ticket_id == tickets.c.id, labels.c.name == form_fields.c.value
+        )
+        answers = (
+            select(tickets.c.id, form_fields.c.name, form_fields.c.value)
+            .distinct()
+            .join_from(tickets, form_fields, form_fields.c.ticket_id == tickets.c.id)
+            .where(*opened, ~and_(form_fields.c.name == "label", also_label))
+            .subquery("answers")
+        )
+        by_answer = select(answers.c.name, answers.c.value, func.count()).group_by(
+            answers.c.name, answers.c.value
+        )
+        counts: dict[tuple[str, str], int] = {}
+        with self.engine.connect() as conn:
+            for statement in (by_label, by_answer):
+                for dimension, value, received in conn.execute(statement):
+                    key = (dimension, value)
+                    counts[key] = counts.get(key, 0) + int(received)
+        return counts
+
     def received_with(
         self: _Store, start: datetime, end: datetime, dimension: str, value: str
     ) -> list[Key]:
@@ -191,16 +235,52 @@ def _by_key(postgres: bool) -> tuple[ColumnElement[Any], ...]:
     return (repo, tickets.c.number)
 
 
-def _touched(start: datetime, end: datetime) -> Any:
-    """The ids of the tickets opened, closed or commented on in ``[start, end)``: a union
-    of three index range scans (``tickets_touched``'s)."""
-    return union(
-        select(tickets.c.id).where(tickets.c.created_at >= start, tickets.c.created_at < end),
-        select(tickets.c.id).where(tickets.c.closed_at >= start, tickets.c.closed_at < end),
-        select(comments.c.ticket_id.label("id")).where(
-            comments.c.created_at >= start, comments.c.created_at < end
-        ),
+def _touched(
+    postgres: bool, start: datetime, end: datetime
+) -> tuple[FromClause, list[ColumnElement[bool]]]:
+    """The ``FROM`` and ``WHERE`` that keep ``tickets`` to those opened, closed or
+    commented on in ``[start, end)``.
+
+    SQLite joins the ids of a union of three index range scans (``tickets_touched``'s; the
+    comments' from ``ix_comments_created_at_ticket_id`` alone), then reads each ticket once
+    by its key. PostgreSQL instead filters ``tickets`` with
+    one condition (either date in the span, or the id among the span's comments' ticket
+    ids, hashed): its indexes hold no id, so each branch of the union read the rows of its
+    range from the table only to take their ids, before the join read them again.
+    """
+    created, closed = tickets.c.created_at, tickets.c.closed_at
+    commented = (
+        select(comments.c.ticket_id)
+        .where(comments.c.created_at >= start, comments.c.created_at < end)
+        .correlate(None)  # its own ``comments``, not the thread joined outside
+    )
+    if postgres:
+        return tickets, [
+            or_(
+                and_(created >= start, created < end),
+                and_(closed >= start, closed < end),
+                tickets.c.id.in_(commented),
+            )
+        ]
+    touched = union(
+        select(tickets.c.id).where(created >= start, created < end),
+        select(tickets.c.id).where(closed >= start, closed < end),
+        commented,
     ).cte("touched")
+    return touched.join(tickets, tickets.c.id == touched.c.id), []
+
+
+def _serial(conn: Connection, postgres: bool) -> None:
+    """On PostgreSQL, no parallel workers and room to sort in memory for the rest of
+    ``conn``'s transaction (``SET LOCAL``), for a statement filtered by :func:`_touched`.
+
+    A parallel plan gives each worker its own copy of the hashed comment ids, read from
+    the whole ``comments`` table once per process; and a year's facts (some 4 MB at 35k
+    tickets) spilled their final sort to disk under the default 4 MB ``work_mem``.
+    """
+    if postgres:
+        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
 
 
 def _facts_statement(
@@ -208,8 +288,8 @@ def _facts_statement(
 ) -> Select[Any]:
     """The ``period_facts`` statement: one row per touched ticket in ``TicketFacts`` order."""
     micros = _pg_micros if postgres else sqlite_micros
-    touched = _touched(start, end)
     t, c = tickets, comments
+    spanned, where = _touched(postgres, start, end)
     in_span = and_(c.c.created_at >= start, c.c.created_at < end)
     human = and_(in_span, c.c.author_is_bot.is_(False))
     is_team = and_(c.c.author_association.in_(_TEAM), c.c.author_is_bot.is_(False))
@@ -234,8 +314,8 @@ def _facts_statement(
             micros(func.max(case((before, c.c.created_at)))),
             _last_is_team(postgres, is_team, before),
         )
-        .join_from(touched, t, t.c.id == touched.c.id)
-        .outerjoin(c, c.c.ticket_id == t.c.id)
+        .select_from(spanned.outerjoin(c, c.c.ticket_id == t.c.id))
+        .where(*where)
         .group_by(t.c.id)
         .order_by(*_by_key(postgres))
     )

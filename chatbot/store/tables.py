@@ -113,7 +113,7 @@ comments = Table(
     Column("author_is_bot", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("body", Text, nullable=False, default=""),
-    Index("ix_comments_created_at", "created_at"),
+    Index("ix_comments_created_at_ticket_id", "created_at", "ticket_id"),
     Index("ix_comments_ticket_id", "ticket_id"),
 )
 
