@@ -20,6 +20,7 @@ from chatbot.config import load_settings
 from chatbot.store import SQLAlchemyTicketStore, make_engine, migrate, open_store
 from chatbot.store.database import MIGRATIONS, SCHEMA_HEAD
 from chatbot.store.tables import meta, metadata, tickets
+from chatbot.store.ticket_store import ANALYZE_AFTER
 from tests.factories import TEAM, USER, at, comment, ticket
 from tests.pg import fresh_database
 
@@ -223,3 +224,26 @@ def test_sqlite_keeps_temporary_data_in_memory_and_a_big_page_cache(sqlite_url: 
         cache_kib = -int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())  # in -KiB
     opened.engine.dispose()
     assert cache_kib >= 32 * 1024
+
+
+def test_a_big_first_load_into_postgresql_is_vacuumed(postgres_url: str) -> None:
+    """After a load of ANALYZE_AFTER new tickets or more, PostgreSQL has statistics for the
+    planner and knows the new pages all-visible, so a report's counts (backlog, figures)
+    are index-only scans at once instead of reading every row until autovacuum runs."""
+    opened = open_store(postgres_url)
+    opened.save_tickets(
+        ticket(n, f"2025-04-{1 + n % 28:02d} 09:00") for n in range(1, ANALYZE_AFTER + 1)
+    )
+    with opened.engine.connect() as conn:
+        vacuumed, analysed = conn.execute(
+            text(
+                "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables"
+                " WHERE relname = 'tickets'"
+            )
+        ).one()
+        visible = conn.execute(
+            text("SELECT relallvisible FROM pg_class WHERE relname = 'tickets'")
+        ).scalar_one()
+    opened.engine.dispose()
+    assert (vacuumed, analysed) >= (1, 1)
+    assert visible > 0
