@@ -77,8 +77,13 @@ def test_range_spacing_forgiven() -> None:
 )
 def test_every_error(text: str, problem: str) -> None:
     """Bad periods say what was wrong and list every accepted form."""
+    assert_refused(text, problem, CAL)
+
+
+def assert_refused(text: str, problem: str, calendar: Calendar) -> None:
+    """``text`` is refused in one line that names ``problem`` and lists every accepted form."""
     with pytest.raises(PeriodError) as caught:
-        parse_period(text, CAL)
+        parse_period(text, calendar)
     message = str(caught.value)
     assert problem in message
     assert all(form in message for form in ACCEPTED)
