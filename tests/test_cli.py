@@ -313,13 +313,21 @@ def test_importing_the_cli_imports_nothing_heavy() -> None:
     assert done.stdout == "[]\n"
 
 
-def test_a_report_on_a_current_store_imports_nothing_heavy(database: Path) -> None:
+def test_a_report_on_a_current_store_imports_nothing_heavy(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`chatbot report last-week --no-files` on a migrated store runs without Alembic (the
     schema check is plain SQL), the chat platforms' SDKs, the scheduler, matplotlib, a
     logging library (it logs nothing) or our modules in LAZY; and the file writer, once
     imported, still needs no matplotlib."""
+    # The team's zone is one where it is about noon, so "today" cannot change between the
+    # demo's load here and the command's check of it (a reload would import sources.rest).
+    now = utc_now()
+    ahead = 12 - now.hour  # hours from UTC to a zone at noon: -11 to +12
+    zone = f"Etc/GMT{-ahead:+d}"  # Etc/GMT-3 is UTC+3
+    monkeypatch.setenv("TZ", zone)
     store = open_store(f"sqlite:///{database}")  # migrated: nothing pending
-    ensure_demo(store, utc_now())  # loaded today: the command only reads its load time
+    ensure_demo(store, now, zone)  # loaded today: the command only reads its load time
     store.engine.dispose()
     code = (
         "import sys\n"
