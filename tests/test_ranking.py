@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from chatbot.analysis.metrics import facts_of
 from chatbot.analysis.scoring import (
     WEIGHTS,
-    last_activity,
     rank,
     ranking,
     score_ticket,
@@ -27,6 +26,13 @@ from tests.factories import TEAM, USER, at, comment, ticket
 NOW = at("2025-04-28 10:00")
 WEEK = parse_period("2025-W17", Calendar(now=NOW))
 BOT = Person(login="ci[bot]", association="NONE", is_bot=True)
+
+
+def last_activity(ticket: Ticket, period: Period) -> datetime | None:
+    """The latest opening, closing or comment of ``ticket`` inside ``period``."""
+    moments = [c.created_at for c in ticket.comments if period.contains(c.created_at)]
+    moments += [m for m in (ticket.created_at, ticket.closed_at) if m and period.contains(m)]
+    return max(moments) if moments else None
 
 
 def _reference_activity(t: Ticket, period: Period, now: datetime) -> Activity:

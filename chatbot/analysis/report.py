@@ -113,10 +113,8 @@ def build_report(
     figures = figures_of(facts, period.start_at, period.end_at, backlog)
     ranked = ranking(facts, period, now)  # plain numbers; explained only for the top
     order = ranked.keys()
-    earlier: list[Key] | None = None
-    if previous is not None:
-        cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
-        earlier = source.touched_keys(before.start_at, cut)
+    cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
+    earlier = None if previous is None else source.touched_keys(before.start_at, cut)
     themes = find_themes(
         cited.read(theme_sample(order)),
         period,
@@ -127,10 +125,7 @@ def build_report(
     )
     waiting = waiting_for_reply(facts, period, now)
     rows = breakdown_rows(source.breakdown_counts(period.start_at, period.end_at))
-    previous_received = None
-    if previous is not None:
-        cut = before.end_at if previous_until is None else min(previous_until, before.end_at)
-        previous_received = source.received_counts(before.start_at, cut)
+    previous_received = None if previous is None else source.received_counts(before.start_at, cut)
     history = source.period_facts(
         period.previous().start_at, period.start_at, as_of, open_only=True
     )

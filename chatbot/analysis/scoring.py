@@ -58,13 +58,6 @@ def ticket_ref(ticket: Ticket) -> TicketRef:
     )
 
 
-def last_activity(ticket: Ticket, period: Period) -> datetime | None:
-    """The latest opening, closing or comment of ``ticket`` inside ``period``."""
-    moments = [c.created_at for c in ticket.comments if period.contains(c.created_at)]
-    moments += [m for m in (ticket.created_at, ticket.closed_at) if m and period.contains(m)]
-    return max(moments) if moments else None
-
-
 class Level(NamedTuple):
     """A ticket's activity level in a period as plain numbers: the counts, then the result.
 
