@@ -287,3 +287,20 @@ def test_a_bad_base_url_names_the_variable() -> None:
         load_settings(None, openai_base_url="localhost:11434")
     settings = load_settings(None, openai_api_key="sk-secret-value")
     assert "sk-secret-value" not in repr(settings)
+
+
+def test_the_prompt_gives_each_theme_its_whole_count(store: SQLAlchemyTicketStore) -> None:
+    """The model is told how many tickets a theme has (as the report says), not how many it
+    cites, and whether that count is an estimate from a sample."""
+    from dataclasses import replace
+
+    base = offline(store)
+    assert base.themes
+    big = replace(base.themes[0], count=420, estimated=True)
+    report = replace(base, themes=(big, *base.themes[1:]))
+    prompt = build_prompt(report, lambda ref: None, model="m")
+    data = json.loads(prompt.messages[1]["content"].removeprefix("<data>\n")
+                      .removesuffix("\n</data>"))
+    assert data["themes"][0]["count"] == 420
+    assert data["themes"][0]["estimated"] is True
+    assert [t["count"] for t in data["themes"][1:]] == [t.count for t in base.themes[1:]]

@@ -100,7 +100,7 @@ def build_prompt(
     """The prompt for ``report``; ``text_of`` gives a cited ticket with its body and comments."""
     themes: list[dict[str, Any]] = [
         {"index": i, "title": theme.title, "summary": theme.summary,
-         "count": len(theme.tickets),
+         "count": theme.count, "estimated": theme.estimated,
          "tickets": [t.reference for t in theme.tickets[:MAX_TICKETS]]}
         for i, theme in enumerate(report.themes)
     ]
