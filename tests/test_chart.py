@@ -331,6 +331,60 @@ async def test_crash_between_message_and_chart_still_gets_the_chart_up_once(
     assert len(top_level(slack)) == 1
 
 
+@pytest.mark.parametrize("how", ["reply_refused_for_now", "reply_answer_lost"])
+async def test_trouble_after_the_main_message_still_posts_every_reply_once(
+    slack: FakeSlack, slack_poster: SlackReportPoster, sqlite_store: SQLAlchemyTicketStore, how: str
+) -> None:
+    """The main message went out, then its first thread reply met a 503 (never posted) or
+    its answer was lost (posted, never told): the retry posts what the thread lacks, replies
+    and chart, each once and in order, and posts no second report."""
+    clock = Clock(FIRE - timedelta(minutes=5))
+    runner = slack_runner(sqlite_store, slack_poster, clock)
+    await runner.run_once()
+    sent: list[object] = []
+
+    def trouble(call: object) -> None:
+        sent.append(call)
+        if how == "reply_refused_for_now" and len(sent) == 1:
+            slack.on_message = None
+            slack.fail("chat.postMessage", status=503)  # the next one: the first reply
+        elif how == "reply_answer_lost" and len(sent) == 2:
+            slack.on_message = None
+            raise ConnectionResetError("the replica lost Slack here")
+
+    slack.on_message = trouble
+    clock.now = FIRE + timedelta(seconds=1)
+    await runner.run_once()
+    [row] = runner.deliveries.all()
+    assert row.status == "pending"
+    [main] = top_level(slack)
+    assert len(thread_replies(slack, main["ts"])) == (how == "reply_answer_lost")
+    assert slack.shared_files() == []
+    clock.now += timedelta(minutes=1)
+    await runner.run_once()
+    [row] = runner.deliveries.all()
+    assert (row.status, row.attempts) == ("posted", 2)
+    assert len(top_level(slack)) == 1
+    assert row.payload is not None
+    expected = json.loads(row.payload)["thread"]
+    replies = thread_replies(slack, main["ts"])
+    assert [r["text"] for r in replies] == [p["text"] for p in expected]
+    assert [r["metadata"]["event_payload"]["part"] for r in replies] == list(range(len(expected)))
+    assert len(slack.shared_files()) == 1
+    await slack_poster.resume("C0SUPPORT", row.payload, row.message_id or "")  # replayed
+    assert len(thread_replies(slack, main["ts"])) == len(expected)
+    assert len(slack.shared_files()) == 1
+
+
+def thread_replies(slack: FakeSlack, ts: str) -> list[dict[str, Any]]:
+    """The report's text replies in its thread (the chart's file message left out)."""
+    return [
+        m
+        for m in slack.posted("C0SUPPORT")
+        if m.get("thread_ts") == ts and m["ts"] != ts and not m.get("files")
+    ]
+
+
 async def test_a_refused_upload_leaves_the_report_posted(
     slack: FakeSlack, slack_poster: SlackReportPoster, sqlite_store: SQLAlchemyTicketStore
 ) -> None:

@@ -8,7 +8,8 @@ have been handed out and its bytes uploaded, else ``file_not_found``; with ``cha
 files are shared there, in ``thread_ts`` if given, as a message with ``files``, as Slack
 shows them), ``conversations.history`` (top-level messages only, newest
 first, paged by ``cursor``; with ``metadata`` only when ``include_all_metadata`` is set),
-``conversations.replies`` (the thread's parent and its replies, oldest first, files included),
+``conversations.replies`` (the thread's parent and its replies, oldest first, files included;
+``metadata`` as for history),
 ``apps.connections.open`` (app token; hands out the URL of a :class:`FakeSocketMode`) and
 ``response_url`` endpoints (:meth:`FakeSlack.response_url`).
 
@@ -433,12 +434,15 @@ class FakeSlack:
         thread = [m for m in found if m["ts"] == ts or m.get("thread_ts") == ts]
         if not any(m["ts"] == ts for m in thread):
             return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(body.get("limit") or 100)
         start = int(body.get("cursor") or 0)
         page, more = thread[start : start + limit], len(thread) > start + limit
         return {
             "ok": True,
-            "messages": [{k: v for k, v in m.items() if k != "metadata"} for m in page],
+            "messages": [
+                {k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in page
+            ],
             "has_more": more,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }

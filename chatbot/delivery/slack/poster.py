@@ -36,6 +36,8 @@ from chatbot.render.slack_blocks import MessagePayload, render_slack_report
 log = get_logger(__name__)
 
 METADATA_EVENT_TYPE = "support_report"
+#: The event type of a scheduled report's thread replies: ``{"part": "<index>"}`` says which.
+METADATA_PART_TYPE = "support_report_part"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -85,6 +87,19 @@ class ResponseUrlError(DeliveryFailed):
 def delivery_metadata(key: str, **payload: str) -> MessageMetadata:
     """Metadata naming a delivery, e.g. ``daily:C123:2025-04-24T09:00Z``, for exactly-once."""
     return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"delivery_key": key, **payload}}
+
+
+def part_metadata(part: int) -> MessageMetadata:
+    """Metadata of a scheduled report's thread reply ``part`` (a retry posts missing ones)."""
+    return {"event_type": METADATA_PART_TYPE, "event_payload": {"part": part}}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThreadContents:
+    """What a report's thread already shows: the reply parts (by index) and file names."""
+
+    parts: frozenset[int]
+    filenames: frozenset[str]
 
 
 def _no_files(_report: Report) -> Sequence[ThreadFile]:
@@ -225,22 +240,29 @@ class SlackPoster:
             await respond_text(respond, payload["text"], blocks=payload["blocks"])
         log.info("slack_report_shown", platform="slack", private=True, via="response_url")
 
-    async def thread_filenames(self, channel: str, thread_ts: str) -> set[str]:
-        """The names of the files already shared in a thread (``conversations.replies``).
-
-        Needs the same history scopes as :meth:`find_delivery`.
-        """
+    async def thread_contents(self, channel: str, thread_ts: str) -> ThreadContents:
+        """The reply parts and files already in a thread (``conversations.replies``, with
+        metadata). Needs the same history scopes as :meth:`find_delivery`."""
+        parts: set[int] = set()
         names: set[str] = set()
         cursor: str | None = None
         while True:
             response = await self.client.conversations_replies(
-                channel=channel, ts=thread_ts, limit=200, cursor=cursor
+                channel=channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
             )
             for message in response.get("messages") or []:
                 names.update(str(f.get("name")) for f in message.get("files") or [])
+                meta = message.get("metadata") or {}
+                part = (meta.get("event_payload") or {}).get("part")
+                if meta.get("event_type") == METADATA_PART_TYPE and isinstance(part, int):
+                    parts.add(part)
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                return names
+                return ThreadContents(parts=frozenset(parts), filenames=frozenset(names))
 
     async def find_delivery(self, channel: str, key: str, *, oldest: str = "0") -> str | None:
         """The ``ts`` of a message in ``channel`` whose metadata names delivery ``key``, if any.

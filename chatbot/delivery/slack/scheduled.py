@@ -11,11 +11,14 @@ replica that sent it could record it. ``#name`` targets are resolved to channel 
 (``conversations.list``), because history can only be read by id.
 
 The report's files (its chart, from the poster's ``thread_files``) are kept on the row too,
-base64 in the payload, and go into the thread after the replies, exactly once: the first
-attempt uploads them after the main message; a retry that finds the main message already
-posted (:meth:`SlackReportPoster.resume`) first reads the thread (``conversations.replies``)
-and uploads only the files it does not show yet. That covers a replica that died between the
-message and the upload. A refused upload is logged and the report stands.
+base64 in the payload, and go into the thread after the replies. Each reply carries its index
+in metadata (``support_report_part``). Replies and files go up exactly once: the first attempt
+posts them after the main message; a retry that finds the main message already posted
+(:meth:`SlackReportPoster.resume`) first reads the thread (``conversations.replies`` with
+metadata) and posts only the replies and files it does not show yet. That covers a replica
+that died anywhere between the message and the last upload; a reply that fails for a
+passing reason (429, 5xx, a dropped connection) hands the row back for such a retry. A reply
+or upload Slack refuses for good is logged and the report stands.
 
 The main message (and the channel lookup before it) is sent once per attempt, by a client
 without retry handlers and with a timeout shorter than the delivery lease: a post must not
@@ -43,13 +46,17 @@ from chatbot.delivery.slack.errors import describe_slack_error
 from chatbot.delivery.slack.poster import (
     UPLOAD_ERRORS,
     SlackPoster,
+    ThreadContents,
     ThreadFile,
     delivery_metadata,
+    part_metadata,
 )
 from chatbot.lazylog import get_logger
 from chatbot.render.slack_blocks import SlackReport, render_slack_report
 
 log = get_logger(__name__)
+
+NOTHING_SHOWN = ThreadContents(parts=frozenset(), filenames=frozenset())
 
 
 class StoredFile(TypedDict):
@@ -154,35 +161,60 @@ class SlackReportPoster:
             raise _failure(channel, exc) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryFailed(f"slack:{channel}", type(exc).__name__, permanent=False) from None
-        # The report is out once its main message is; a lost detail reply is logged, not
-        # retried, since a retry would find the main message and stop there anyway.
-        for reply in rendered["thread"]:
-            try:
-                await self.poster.send_message(target, reply, thread_ts=ts)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("slack_thread_reply_failed", channel=target, error=type(exc).__name__)
-                break
-        await self._once.upload_files(target, ts, _thread_files(stored))
+        await self._finish_thread(target, ts, stored, NOTHING_SHOWN)
         return f"{target}/{ts}"
 
+    async def _finish_thread(
+        self, target: str, ts: str, stored: dict[str, Any], shown: ThreadContents
+    ) -> None:
+        """Post the replies and upload the files of ``stored`` that ``shown`` lacks, in order.
+
+        A reply refused for good is logged and skipped; one that fails for a passing reason
+        raises a transient :class:`DeliveryFailed`, so the row is retried and the retry
+        resumes here, after the replies that went up.
+        """
+        for part, reply in enumerate(stored["thread"]):
+            if part in shown.parts:
+                continue
+            try:
+                await self._once.send_message(
+                    target, reply, thread_ts=ts, metadata=part_metadata(part)
+                )
+            except SlackApiError as exc:
+                failure = _failure(target, exc)
+                if not failure.permanent:
+                    raise failure from None
+                log.warning("slack_thread_reply_failed", channel=target, error=failure.reason)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise DeliveryFailed(
+                    f"slack:{target}", type(exc).__name__, permanent=False
+                ) from None
+        missing = [f for f in _thread_files(stored) if f.filename not in shown.filenames]
+        await self._once.upload_files(target, ts, missing)
+
     async def resume(self, channel: str, payload: str, message_id: str) -> None:
-        """Finish a post found already made: upload the files its thread does not show yet.
+        """Finish a post found already made: the replies and files its thread lacks.
 
         ``message_id`` is what :meth:`find_posted` returned (``<channel id>/<ts>``). Errors
-        are logged, never raised: the report message is out and stands without its files.
+        are logged, never raised: the report message is out and stands without the rest.
         """
-        files = _thread_files(json.loads(payload))
-        if not files:
+        stored: dict[str, Any] = json.loads(payload)
+        if not stored.get("thread") and not stored.get("files"):
             return
         target, _, ts = message_id.partition("/")
         try:
-            shown = await self._once.thread_filenames(target, ts)
-        except UPLOAD_ERRORS as exc:
-            log.warning("slack_thread_read_failed", channel=target, error=type(exc).__name__)
+            shown = await self._once.thread_contents(target, ts)
+            await self._finish_thread(target, ts, stored, shown)
+        except (*UPLOAD_ERRORS, DeliveryFailed) as exc:
+            reason = exc.reason if isinstance(exc, DeliveryFailed) else type(exc).__name__
+            log.warning("slack_resume_failed", channel=target, error=reason)
             return
-        missing = [f for f in files if f.filename not in shown]
-        await self._once.upload_files(target, ts, missing)
-        log.info("slack_post_resumed", channel=target, uploaded=len(missing), found=len(shown))
+        log.info(
+            "slack_post_resumed",
+            channel=target,
+            replies=len(stored["thread"]) - len(shown.parts),
+            found=len(shown.parts) + len(shown.filenames),
+        )
 
 
 def single_try_client(client: AsyncWebClient, timeout: float | None = None) -> AsyncWebClient:
