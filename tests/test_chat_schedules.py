@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,12 +15,16 @@ from chatbot.core.errors import UserInputError
 from chatbot.core.grammar import Calendar
 from chatbot.core.schedule_requests import (
     ChatSchedule,
+    ScheduleEntry,
     ScheduleRequestError,
     is_schedule_command,
     parse_schedule_command,
     unique_name,
 )
 from chatbot.delivery.slack.scheduled import SlackReportPoster
+from chatbot.render.discord_embeds import escape as discord_escape
+from chatbot.render.schedule_texts import listing_text
+from chatbot.render.slack_blocks import escape as slack_escape
 from chatbot.scheduling.chat import ChatScheduleBook
 from chatbot.scheduling.runner import DeliveryRunner, RunnerOptions
 from chatbot.scheduling.schedules import make_trigger, parse_schedules
@@ -388,3 +392,28 @@ def test_the_composition_root_builds_a_book_over_the_store(sqlite_url: str) -> N
         assert [s.name for s in book.schedules()] == ["daily-0900-yesterday"]
     finally:
         app.store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("escape", "pings"),
+    [
+        (slack_escape, ("<!", "<@")),  # Slack pings through <!here>, <@U…> only
+        (discord_escape, ("@everyone", "@here", "<@")),
+    ],
+)
+def test_a_listing_keeps_hostile_file_text_inert(
+    escape: Callable[[str], str], pings: tuple[str, ...]
+) -> None:
+    """A file's cron or period with mentions and backticks neither pings nor breaks the spans."""
+    entry = ScheduleEntry(
+        name="from-file",
+        source="file",
+        cron="0 9 * * 1 `<!channel>` @everyone",
+        timezone="UTC",
+        period="last-week <@U0BOSS> @here",
+        targets=("slack:C0A",),
+        next_fire=None,
+    )
+    text = listing_text([entry], "/support-report", escape)
+    assert [p for p in pings if p in text] == []
+    assert text.count("`") % 2 == 0

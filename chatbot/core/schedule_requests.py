@@ -188,7 +188,7 @@ def parse_schedule_request(text: str, cal: Calendar) -> ScheduleRequest:
             cron=cron,
             period=period,
             base_name=_name("cron", period),
-            every=f"on cron `{cron}`",
+            every=f"on cron {cron}",
         )
     words = rest.split()
     if kind in ("daily", "weekdays"):

@@ -1,8 +1,10 @@
 """What the bot says about schedules made in a chat: confirmations, listings, refusals.
 
 Shared by Slack and Discord; each passes its own ``escape`` (``render.slack_blocks.escape``,
-``render.discord_embeds.escape``), applied to every fragment a person typed or a file holds,
-so nothing pings anyone or breaks the message.
+``render.discord_embeds.escape``), applied to every prose fragment a person typed or a file
+holds, so nothing pings anyone or breaks the message. Names and cron lines are shown in code
+spans, where markdown escapes would show as backslashes: :func:`code` keeps them inert there
+(no backtick to close the span, ``<`` ``>`` ``&`` and ``@`` defused).
 """
 
 from __future__ import annotations
@@ -11,8 +13,18 @@ from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from chatbot.core.schedule_requests import SCHEDULE_FORMS, ScheduleEntry
+from chatbot.render.text import defuse_mentions
 
 Escape = Callable[[str], str]
+
+
+def code(text: str) -> str:
+    """``text`` for the inside of a code span on any platform: one line, no backtick, and
+    nothing Slack reads as a mention (``<``, ``>``, ``&``) or Discord does (``@``)."""
+    flat = " ".join(text.split()).replace("`", "'")
+    flat = flat.replace("<", "‹").replace(">", "›").replace("&", "+")
+    return defuse_mentions(flat)
+
 LISTED = 25
 """At most this many schedules are listed in one reply (a chat message has a size limit)."""
 
@@ -27,15 +39,15 @@ def _when(entry: ScheduleEntry) -> str:
 def created_text(entry: ScheduleEntry, every: str, command: str, escape: Escape) -> str:
     """The confirmation of a new schedule: its name, when it fires, how to remove it."""
     return (
-        f"Scheduled `{escape(entry.name)}`: {escape(every)} ({escape(entry.timezone)}),"
+        f"Scheduled `{code(entry.name)}`: {escape(every)} ({escape(entry.timezone)}),"
         f" the report of {escape(entry.period)}, posted here. Next: {escape(_when(entry))}."
-        f" Remove it with `{command} unschedule {escape(entry.name)}`."
+        f" Remove it with `{command} unschedule {code(entry.name)}`."
     )
 
 
-def removed_text(entry: ScheduleEntry, escape: Escape) -> str:
+def removed_text(entry: ScheduleEntry) -> str:
     """The confirmation of a removed schedule."""
-    return f"Removed the schedule `{escape(entry.name)}`; it will not post here again."
+    return f"Removed the schedule `{code(entry.name)}`; it will not post here again."
 
 
 def listing_text(entries: Sequence[ScheduleEntry], command: str, escape: Escape) -> str:
@@ -49,7 +61,7 @@ def listing_text(entries: Sequence[ScheduleEntry], command: str, escape: Escape)
     for entry in entries[:LISTED]:
         source = "file" if entry.source == "file" else f"chat, by {entry.created_by or '?'}"
         lines.append(
-            f"• `{escape(entry.name)}` ({escape(source)}): `{escape(entry.cron)}`,"
+            f"• `{code(entry.name)}` ({escape(source)}): `{code(entry.cron)}`,"
             f" {escape(entry.period)}; next {escape(_when(entry))}"
         )
     if len(entries) > LISTED:

@@ -107,6 +107,6 @@ async def _answer(
         entry = await asyncio.to_thread(
             book.remove, parsed.name or "", platform=PLATFORM, channel=channel, by=user
         )
-        return "removed", removed_text(entry, escape), True
+        return "removed", removed_text(entry), True
     except UserInputError as exc:
         return "bad_request", bad_request_text(str(exc)), False

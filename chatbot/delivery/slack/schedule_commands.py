@@ -110,7 +110,7 @@ async def _answer(deps: SlackDeps, ack: AsyncAck, text: str, channel: str, user:
             entry = await asyncio.to_thread(
                 book.remove, parsed.name or "", platform=PLATFORM, channel=channel, by=user
             )
-            reply = removed_text(entry, escape)
+            reply = removed_text(entry)
             outcome = "removed"
     except UserInputError as exc:
         await ack(text=bad_request_text(str(exc)), response_type="ephemeral")
