@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -32,6 +33,7 @@ from chatbot.service import ReportService
 from chatbot.store import SQLAlchemyTicketStore, open_store
 from chatbot.store.chat_schedules import SQLAlchemyChatSchedules
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
+from tests.cli_runner import run_cli
 from tests.conftest import NOW
 from tests.factories import Clock
 from tests.fakes.slack_api import TOKEN, FakeSlack
@@ -417,3 +419,36 @@ def test_a_listing_keeps_hostile_file_text_inert(
     text = listing_text([entry], "/support-report", escape)
     assert [p for p in pings if p in text] == []
     assert text.count("`") % 2 == 0
+
+
+def test_the_cli_lists_file_and_chat_schedules_with_their_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chatbot schedules` shows the file's and the chat's, each with its source and next firing."""
+    config = tmp_path / "chatbot.toml"
+    config.write_text(FILE)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("CHATBOT_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", url)
+    app = build_app(load_settings(None), demo=False)
+    try:
+        build_schedule_book(app).create(
+            request("schedule weekly monday 09:00 last-week"),
+            platform="discord",
+            channel="1300000000000000001",
+            by="1400000000000000001",
+        )
+    finally:
+        app.store.engine.dispose()
+    capsys.readouterr()  # the creation's log line
+    code, out, _err = run_cli(capsys, "schedules")
+    assert code == 0
+    file_line, chat_line = out.splitlines()
+    assert file_line.startswith(
+        "cron-yesterday [file]: '0 9 * * *' UTC, period yesterday, to slack:C0FILE; next "
+    )
+    assert chat_line.startswith(
+        "weekly-mon-0900-last-week [chat by 1400000000000000001]: '0 9 * * 1' UTC,"
+        " period last-week, to discord:1300000000000000001; next "
+    )
+    assert "T09:00:00+00:00" in chat_line
