@@ -7,6 +7,7 @@ and components to run::
     settings ─▶ build_app ─▶ App(store, service, deliveries)
                    │
     build_platforms(app) ─▶ [SlackBot, ...]     one factory per platform in PLATFORMS
+    build_schedule_book(app, schedules) ─▶ ChatScheduleBook   the file's + the chat's
     build_components(app, schedules, platforms) ─▶ [scheduler, github-sync]
     serve(app) ─▶ chatbot.server.run_server(platforms, components, health=store probe)
 
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from chatbot.config import Settings
 from chatbot.core.periods import utc_now
-from chatbot.core.ports import DeliveryLog, ReportPoster
+from chatbot.core.ports import DeliveryLog, ReportPoster, ScheduleBook
 from chatbot.lazylog import get_logger
 from chatbot.service import ReportService
 from chatbot.sources.demo import ensure_demo
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's
     from chatbot.delivery.slack import SlackBot, SlackConfig
     from chatbot.delivery.slack.poster import ThreadFiles
     from chatbot.llm import ModelRefiner
+    from chatbot.scheduling.chat import ChatScheduleBook
     from chatbot.scheduling.schedules import Schedule
     from chatbot.server import Component, Platform
     from chatbot.sources.github import GitHubConfig
@@ -107,11 +109,13 @@ class PlatformContext:
 
     ``charts`` attaches each report's chart (Slack: a file in its thread; Discord:
     ``chart.png`` shown in the first embed); ``serve`` turns it on. ``thread_files`` replaces
-    the Slack thread's files altogether (tests use it).
+    the Slack thread's files altogether (tests use it). ``schedules`` is the book the
+    ``schedule`` commands use (one is built from the app when it is not given).
     """
 
     thread_files: ThreadFiles | None = None
     charts: bool = False
+    schedules: ScheduleBook | None = None
 
 
 #: A platform plug-in: builds its platform from the app, or None when it is not configured.
@@ -143,6 +147,8 @@ def build_slack(app: App, context: PlatformContext | None = None) -> SlackBot | 
         service=app.service,
         shared_events=SQLAlchemySeenEvents(app.store.engine),
         thread_files=context.thread_files or (chart_files if context.charts else None),
+        schedules=context.schedules or build_schedule_book(app),
+        schedule_admins=app.settings.schedule_admins,
     )
 
 
@@ -155,11 +161,17 @@ def build_discord(app: App, context: PlatformContext | None = None) -> Platform 
     from chatbot.render.chart import render_chart
 
     charts = context is not None and context.charts
+    book = (context.schedules if context is not None else None) or build_schedule_book(app)
     return DiscordBot(
         token=settings.discord_token.get_secret_value(),
         api_url=settings.discord_api_url,
         guild_id=settings.discord_guild_id,
-        deps=DiscordDeps.for_service(app.service, chart=render_chart if charts else None),
+        deps=DiscordDeps.for_service(
+            app.service,
+            chart=render_chart if charts else None,
+            schedules=book,
+            schedule_admins=settings.schedule_admins,
+        ),
     )
 
 
@@ -194,6 +206,27 @@ def schedules_for(
     )
 
 
+def build_schedule_book(
+    app: App,
+    schedules: Sequence[Schedule] | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> ChatScheduleBook:
+    """The schedules of the file (``schedules``, or ``CHATBOT_CONFIG``'s) and of the store."""
+    from chatbot.scheduling.chat import ChatScheduleBook
+    from chatbot.store.chat_schedules import SQLAlchemyChatSchedules
+
+    if schedules is None:
+        schedules = schedules_for(app.settings, clock())
+    return ChatScheduleBook(
+        store=SQLAlchemyChatSchedules(app.store.engine),
+        deliveries=app.deliveries,
+        file_schedules=schedules,
+        timezone=app.settings.tz,
+        clock=clock,
+    )
+
+
 # -- sources --------------------------------------------------------------------------------
 
 
@@ -222,41 +255,48 @@ def build_components(
     platforms: Sequence[Platform],
     *,
     clock: Callable[[], datetime] = utc_now,
+    book: ChatScheduleBook | None = None,
 ) -> list[Component]:
-    """What runs beside the platforms: the scheduler (with schedules), the periodic sync."""
+    """What runs beside the platforms: the scheduler, the periodic sync.
+
+    The scheduler always runs: schedules made in a chat can appear at any time; its runner
+    reads the file's and the store's schedules (``book``) every tick.
+    """
     from chatbot.scheduling.runner import DeliveryRunner, RunnerOptions
     from chatbot.scheduling.timer import SchedulerComponent
     from chatbot.server import periodic
 
     settings = app.settings
     components: list[Component] = []
-    if schedules:
-        # a post must end well before the lease it is made under runs out
-        timeout = settings.delivery_lease_seconds / 2
-        posters: dict[str, ReportPoster] = {
-            p.name: poster
-            for p in platforms
-            if (poster := p.scheduled_poster(timeout)) is not None
-        }
-        runner = DeliveryRunner(
-            deliveries=app.deliveries,
-            service=app.service,
-            schedules=schedules,
-            posters=posters,
-            options=RunnerOptions(
-                lease=timedelta(seconds=settings.delivery_lease_seconds),
-                catch_up=timedelta(minutes=settings.catch_up_minutes),
-                tick=timedelta(seconds=settings.scheduler_tick_seconds),
-            ),
-            clock=clock,
-        )
-        components.append(SchedulerComponent(runner))
-    else:
+    book = book or build_schedule_book(app, schedules, clock=clock)
+    if not schedules:
         log.info(
             "no_schedules",
             config=str(settings.chatbot_config),
-            hint="no scheduled posts; add schedules to this file (see chatbot.example.toml)",
+            hint="no schedules in this file (see chatbot.example.toml); schedules made in a"
+            " chat (/support-report schedule …) still run",
         )
+    # a post must end well before the lease it is made under runs out
+    timeout = settings.delivery_lease_seconds / 2
+    posters: dict[str, ReportPoster] = {
+        p.name: poster
+        for p in platforms
+        if (poster := p.scheduled_poster(timeout)) is not None
+    }
+    runner = DeliveryRunner(
+        deliveries=app.deliveries,
+        service=app.service,
+        schedules=schedules,
+        posters=posters,
+        current=book.schedules,
+        options=RunnerOptions(
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            catch_up=timedelta(minutes=settings.catch_up_minutes),
+            tick=timedelta(seconds=settings.scheduler_tick_seconds),
+        ),
+        clock=clock,
+    )
+    components.append(SchedulerComponent(runner))
     if settings.github_repos:
         from chatbot.sources.github import sync_store
 
@@ -288,9 +328,11 @@ async def serve(
     from chatbot.store.health import StoreProbe
 
     settings = app.settings
-    platforms = [*build_platforms(app, PlatformContext(charts=True)), *extra_platforms]
     schedules = schedules_for(settings, clock(), [p.name for p in extra_platforms])
-    components = build_components(app, schedules, platforms, clock=clock)
+    book = build_schedule_book(app, schedules, clock=clock)
+    context = PlatformContext(charts=True, schedules=book)
+    platforms = [*build_platforms(app, context), *extra_platforms]
+    components = build_components(app, schedules, platforms, clock=clock, book=book)
     stopping = stopping or asyncio.Event()
     install_signal_handlers(stopping)
     probe = StoreProbe(app.store.engine)

@@ -205,19 +205,30 @@ def serve(ctx: click.Context, host: str, port: int | None) -> None:
 @cli.command()
 @click.pass_context
 def schedules(ctx: click.Context) -> None:
-    """List the schedules of CHATBOT_CONFIG with their next fire times."""
+    """List every schedule, of CHATBOT_CONFIG (file) and made in a chat, with next fire times."""
+    from zoneinfo import ZoneInfo
+
+    from chatbot.app import build_schedule_book
+
     settings = _settings(ctx)
-    now = utc_now()
-    found = schedules_for(settings, now)
-    if not found:
-        click.echo(f"no schedules: {settings.chatbot_config} has none or does not exist")
-        return
-    for schedule in found:
-        upcoming = schedule.next_fire_time(now)
-        when = upcoming.astimezone(schedule.trigger.timezone) if upcoming else None
+    found = schedules_for(settings, utc_now())  # a bad file is refused before the store opens
+    app = build_app(settings, demo=False)
+    try:
+        entries = build_schedule_book(app, found).all_entries()
+    finally:
+        app.store.engine.dispose()
+    if not entries:
         click.echo(
-            f"{schedule.name}: '{schedule.cron}' {schedule.timezone}, period {schedule.period},"
-            f" to {', '.join(str(t) for t in schedule.targets)};"
+            f"no schedules: {settings.chatbot_config} has none or does not exist, and none"
+            " was made in a chat (/support-report schedule …)"
+        )
+        return
+    for entry in entries:
+        when = entry.next_fire.astimezone(ZoneInfo(entry.timezone)) if entry.next_fire else None
+        by = f" by {entry.created_by}" if entry.created_by else ""
+        click.echo(
+            f"{entry.name} [{entry.source}{by}]: '{entry.cron}' {entry.timezone},"
+            f" period {entry.period}, to {', '.join(entry.targets)};"
             f" next {when.isoformat() if when else 'never'}"
         )
 

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=1.0, gt=0, le=60)
     delivery_lease_seconds: float = Field(default=30.0, ge=1)
     catch_up_minutes: float = Field(default=360.0, ge=0)
+    schedule_admins: Annotated[frozenset[str], NoDecode] = frozenset()
 
     @field_validator("tz")
     @classmethod
@@ -127,6 +128,19 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"repositories are owner/name, comma-separated; got {', '.join(bad)}")
         return repos
+
+    @field_validator("schedule_admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> frozenset[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        ids = frozenset(str(item).strip() for item in items if str(item).strip())
+        bad = sorted(i for i in ids if not i.isalnum())
+        if bad:
+            raise ValueError(
+                f"user ids are letters and digits, comma-separated (U0123ABCD,123456789);"
+                f" got {', '.join(bad)}"
+            )
+        return ids
 
     @property
     def week_start_index(self) -> int:

@@ -13,6 +13,7 @@ from chatbot.core.facts import Key, TicketFacts
 from chatbot.core.models import Comment, Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, DailyLink, Figures, Report
+from chatbot.core.schedule_requests import ChatSchedule, ScheduleEntry, ScheduleRequest
 
 DEMO_META_KEY = "demo_loaded_at"
 """Store meta: when the demo was loaded; empty once real tickets came; absent if never."""
@@ -280,4 +281,45 @@ class DeliveryLog(Protocol):
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status."""
+        ...
+
+
+class ChatScheduleStore(Protocol):
+    """The schedules made in chats, kept beside the tickets and read by every replica."""
+
+    def add_schedule(self, schedule: ChatSchedule) -> bool:
+        """Keep ``schedule``; False (and nothing changed) if its name is taken."""
+        ...
+
+    def chat_schedules(self) -> list[ChatSchedule]:
+        """Every chat schedule, by name."""
+        ...
+
+    def remove_schedule(self, name: str) -> ChatSchedule | None:
+        """Delete the schedule called ``name``; the removed one, or None if there was none."""
+        ...
+
+
+class ScheduleBook(Protocol):
+    """What the chat front ends do with schedules: create, list, remove (``chatbot.scheduling``).
+
+    Changes are logged with who made them; permissions are the front end's to check.
+    """
+
+    def create(
+        self, request: ScheduleRequest, *, platform: str, channel: str, by: str
+    ) -> ScheduleEntry:
+        """Keep a schedule of ``request`` posting to ``channel``, under a name nobody uses."""
+        ...
+
+    def listing(self, platform: str, channel: str) -> list[ScheduleEntry]:
+        """The schedules posting to ``channel`` (the file's and the chat's), by name."""
+        ...
+
+    def remove(self, name: str, *, platform: str, channel: str, by: str) -> ScheduleEntry:
+        """Remove the chat schedule ``name`` of ``channel``.
+
+        Raises:
+            ScheduleRequestError: no such chat schedule in that channel (the message says why).
+        """
         ...

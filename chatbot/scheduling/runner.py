@@ -12,7 +12,10 @@ row is marked posted.
 
 The runner knows ports only: a :class:`~chatbot.core.ports.DeliveryLog`, a
 :class:`~chatbot.core.ports.ReportBuilder` and one :class:`~chatbot.core.ports.ReportPoster`
-per platform. :mod:`chatbot.scheduling.timer` ticks it.
+per platform. :mod:`chatbot.scheduling.timer` ticks it. Its schedules are fixed, or read
+again each tick from ``current`` (the file's and the chat's, see
+:mod:`chatbot.scheduling.chat`); a row whose schedule was removed before it went out fails
+with "no longer configured".
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class DeliveryRunner:
         service: ReportBuilder,
         schedules: Sequence[Schedule],
         posters: Mapping[str, ReportPoster],
+        current: Callable[[], Sequence[Schedule]] | None = None,
         options: RunnerOptions | None = None,
         worker: str | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -69,13 +73,24 @@ class DeliveryRunner:
         self.deliveries = deliveries
         self.service = service
         self.schedules = {s.name: s for s in schedules}
+        self.current = current
         self.posters = dict(posters)
         self.options = options or RunnerOptions()
         self.worker = worker or worker_name()
         self.clock = clock
 
+    def refresh(self) -> None:
+        """Read the schedules again when they can change (the chat's, in the store)."""
+        if self.current is not None:
+            self.schedules = {s.name: s for s in self.current()}
+
     def plan(self, now: datetime) -> int:
-        """Record every firing due by ``now``; returns how many rows were new."""
+        """Record every firing due by ``now``; returns how many rows were new.
+
+        With ``current`` given, the schedules are read from it first: a schedule made or
+        removed on any replica counts from this tick on.
+        """
+        self.refresh()
         added = 0
         for schedule in self.schedules.values():
             horizon = self.deliveries.horizon(schedule.name)

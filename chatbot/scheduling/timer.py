@@ -7,6 +7,7 @@ keeps APScheduler at WARNING, and the runner logs what it posts.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,6 +46,7 @@ class SchedulerComponent:
 
     async def start(self) -> None:
         """Start ticking."""
+        await asyncio.to_thread(self.runner.refresh)
         self._scheduler = start_scheduler(self.runner)
         log.info(
             "scheduler_started",

@@ -164,3 +164,18 @@ model_answers = Table(
 )
 """The model's checked answers by (model, period, prompt hash); a row without an answer is a
 claim: one replica is asking the model, until ``lease_until``."""
+
+chat_schedules = Table(
+    "chat_schedules",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("cron", String(200), nullable=False),
+    Column("timezone", String(100), nullable=False),
+    Column("period", String(200), nullable=False),
+    Column("platform", String(40), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+"""Schedules made in a chat (``/support-report schedule …``), beside those of the TOML file;
+every replica's runner reads them each tick."""

@@ -51,6 +51,10 @@ BOT_USER_ID = APPLICATION_ID
 GUILD_ID = "1200000000000000001"
 CHANNEL_ID = "1300000000000000001"
 USER_ID = "1400000000000000001"
+#: A member's permissions in interactions: everyday ones, no Manage Server.
+MEMBER_PERMISSIONS = "2248473465835073"
+MANAGE_GUILD = 1 << 5
+"""The Manage Server permission bit; ``str(int(MEMBER_PERMISSIONS) | MANAGE_GUILD)`` has it."""
 #: Channels where the bot lacks permission to post (403, 50013).
 FORBIDDEN_CHANNEL = "1300000000000000403"
 NONCE_WINDOW_SECONDS = 300.0
@@ -88,8 +92,11 @@ def user_payload(
     }
 
 
-def member_payload(user_id: str = USER_ID, name: str = "customer") -> dict[str, Any]:
-    """A guild member object as Discord sends it in an interaction."""
+def member_payload(
+    user_id: str = USER_ID, name: str = "customer", permissions: str = MEMBER_PERMISSIONS
+) -> dict[str, Any]:
+    """A guild member object as Discord sends it in an interaction; ``permissions`` are the
+    member's resolved permissions in the channel (a decimal bit set: see ``MANAGE_GUILD``)."""
     return {
         "user": user_payload(user_id, name),
         "roles": [],
@@ -99,7 +106,7 @@ def member_payload(user_id: str = USER_ID, name: str = "customer") -> dict[str, 
         "flags": 0,
         "pending": False,
         "nick": None,
-        "permissions": "2248473465835073",
+        "permissions": permissions,
     }
 
 

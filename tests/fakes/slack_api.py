@@ -97,6 +97,14 @@ class _State:
     channels: dict[str, str] = field(
         default_factory=lambda: {"support": "C0SUPPORT", "general": "C0GENERAL"}
     )
+    #: What ``users.info`` knows: user id -> the role flags of a Slack user object.
+    users: dict[str, dict[str, bool]] = field(
+        default_factory=lambda: {
+            "U0ASKER": {},
+            "U0ADMIN": {"is_admin": True},
+            "U0OWNER": {"is_owner": True, "is_primary_owner": True},
+        }
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -360,12 +368,35 @@ class FakeSlack:
             return self._replies(body)
         if method == "conversations.history":
             return self._history(body)
+        if method == "users.info":
+            return self._user(body)
         if method == "conversations.list":
             with self.state.lock:
                 named = sorted(self.state.channels.items())
             channels = [{"id": cid, "name": name, "is_member": True} for name, cid in named]
             return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _user(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``users.info``: a user object with its role flags, or ``user_not_found``."""
+        user = str(body.get("user", ""))
+        with self.state.lock:
+            flags = self.state.users.get(user)
+        if flags is None:
+            return {"ok": False, "error": "user_not_found"}
+        roles = {"is_admin": False, "is_owner": False, "is_primary_owner": False, **flags}
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "team_id": TEAM_ID,
+                "name": user.lower(),
+                "deleted": False,
+                "is_bot": False,
+                "is_restricted": False,
+                **roles,
+            },
+        }
 
     def _post(self, body: dict[str, Any]) -> str:
         with self.state.lock:  # real time, as Slack's ts are, and unique per message

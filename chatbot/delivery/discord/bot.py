@@ -34,8 +34,9 @@ from discord import app_commands
 from chatbot.core.errors import UserInputError
 from chatbot.core.grammar import Calendar, parse_mention, parse_request
 from chatbot.core.periods import Period
-from chatbot.core.ports import ReportPoster
+from chatbot.core.ports import ReportPoster, ScheduleBook
 from chatbot.core.report import Report
+from chatbot.core.schedule_requests import is_schedule_command
 from chatbot.delivery.discord.errors import (
     DiscordTokenRefused,
     DiscordUnavailable,
@@ -50,6 +51,7 @@ from chatbot.delivery.discord.messages import (
     help_text,
 )
 from chatbot.delivery.discord.poster import DiscordReportPoster
+from chatbot.delivery.discord.schedule_commands import answer_schedule
 from chatbot.lazylog import get_logger
 from chatbot.render.chart import CHART_FILENAME
 from chatbot.render.discord_embeds import DiscordMessage, render_discord_message
@@ -90,6 +92,9 @@ class DiscordDeps:
     calendar: Callable[[], Calendar]
     build_report: Callable[[Period], Awaitable[Report]]
     chart: Callable[[Report], bytes] | None = None
+    #: the chat's schedules (``schedule …`` commands), and who may change them besides admins
+    schedules: ScheduleBook | None = None
+    schedule_admins: frozenset[str] = frozenset()
     _last: list[tuple[Report, DiscordMessage]] = field(default_factory=list, repr=False)
 
     def render(self, report: Report, *, with_chart: bool = True) -> DiscordMessage:
@@ -118,11 +123,20 @@ class DiscordDeps:
 
     @classmethod
     def for_service(
-        cls, service: ReportService, *, chart: Callable[[Report], bytes] | None = None
+        cls,
+        service: ReportService,
+        *,
+        chart: Callable[[Report], bytes] | None = None,
+        schedules: ScheduleBook | None = None,
+        schedule_admins: frozenset[str] = frozenset(),
     ) -> DiscordDeps:
         """Deps over a :class:`ReportService` (see :class:`SharedBuilds`)."""
         return cls(
-            calendar=service.calendar, build_report=SharedBuilds(service).build, chart=chart
+            calendar=service.calendar,
+            build_report=SharedBuilds(service).build,
+            chart=chart,
+            schedules=schedules,
+            schedule_admins=schedule_admins,
         )
 
 
@@ -237,6 +251,13 @@ def period_choices(current: str) -> list[app_commands.Choice[str]]:
 
 async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, text: str) -> None:
     """Parse; answer a bad period or help at once; else defer, build, follow up with embeds."""
+    # -- schedules (h-schedules): schedule …, schedules, unschedule NAME --------------------
+    if is_schedule_command(text):
+        await answer_schedule(
+            deps.schedules, deps.schedule_admins, deps.calendar(), interaction, text
+        )
+        return
+    # -- reports ---------------------------------------------------------------------------
     channel = str(interaction.channel_id or "")
     started = time.perf_counter()
     with structlog.contextvars.bound_contextvars(

@@ -36,7 +36,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatbot.core.errors import ConfigError
-from chatbot.core.ports import ReportPoster
+from chatbot.core.ports import ReportPoster, ScheduleBook
 from chatbot.delivery.slack import listeners
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.gate import Rejection, RejectionLog, admit
@@ -235,6 +235,8 @@ def build_slack_bot(
     client: AsyncWebClient | None = None,
     thread_files: ThreadFiles | None = None,
     recent_events: int = 10_000,
+    schedules: ScheduleBook | None = None,
+    schedule_admins: frozenset[str] = frozenset(),
 ) -> SlackBot | None:
     """The Slack bot for ``config``, or ``None`` when no Slack token is set.
 
@@ -245,6 +247,8 @@ def build_slack_bot(
         client: a Web API client to use instead of one built from ``config``.
         thread_files: files to upload into each report's thread.
         recent_events: how many event ids and signatures to remember in this process.
+        schedules: the schedules the ``schedule`` commands make, list and remove.
+        schedule_admins: user ids that may change schedules besides workspace admins.
     """
     mode = slack_mode(config)
     if mode is None:
@@ -264,7 +268,9 @@ def build_slack_bot(
     seen = SeenOnce(RecentEvents(recent_events), shared_events)
     bolt.use(drop_duplicate_events(seen))
     poster = SlackPoster(client, thread_files=thread_files)
-    deps = SlackDeps(service=service, poster=poster)
+    deps = SlackDeps(
+        service=service, poster=poster, schedules=schedules, schedule_admins=schedule_admins
+    )
     listeners.register(bolt, deps)
     return SlackBot(
         bolt=bolt,

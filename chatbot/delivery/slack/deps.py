@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chatbot.core.periods import Period
+from chatbot.core.ports import ScheduleBook
 from chatbot.core.report import Report
 from chatbot.delivery.slack.inflight import Inflight
 from chatbot.delivery.slack.poster import SlackPoster
@@ -26,6 +27,9 @@ class SlackDeps:
     poster: SlackPoster
     inflight: Inflight = field(default_factory=Inflight)
     builds_at_once: int = BUILDS_AT_ONCE
+    #: the chat's schedules (``schedule …`` commands), and who may change them besides admins
+    schedules: ScheduleBook | None = None
+    schedule_admins: frozenset[str] = frozenset()
     _builds: SharedBuilds = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

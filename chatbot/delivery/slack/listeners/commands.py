@@ -17,6 +17,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from chatbot.core.errors import UserInputError
 from chatbot.core.grammar import parse_request
+from chatbot.core.schedule_requests import is_schedule_command
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.errors import answering
 from chatbot.delivery.slack.messages import (
@@ -27,6 +28,7 @@ from chatbot.delivery.slack.messages import (
     working_text,
 )
 from chatbot.delivery.slack.poster import respond_text
+from chatbot.delivery.slack.schedule_commands import answer_schedule
 from chatbot.lazylog import get_logger
 
 log = get_logger(__name__)
@@ -44,6 +46,11 @@ async def answer_command(
     deps: SlackDeps, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """Parse, ack, build, post; every path ends with one ``slack_command_done`` line."""
+    # -- schedules (h-schedules): schedule …, schedules, unschedule NAME --------------------
+    if is_schedule_command(str(command.get("text", ""))):
+        await answer_schedule(deps, ack, command)
+        return
+    # -- reports ---------------------------------------------------------------------------
     channel = str(command.get("channel_id", ""))
     started = time.perf_counter()
     with (
