@@ -86,9 +86,11 @@ def keys_posted(fake: FakeSlack) -> list[str]:
         messages = [m for channel in fake.state.messages.values() for m in channel]
     for message in messages:
         metadata = message.get("metadata")
-        if metadata:
+        if metadata and message.get("thread_ts", message["ts"]) == message["ts"]:
             assert metadata["event_type"] == "support_report"
             keys.append(metadata["event_payload"]["delivery_key"])
+        elif metadata:  # a thread reply of a report: its index only
+            assert metadata["event_type"] == "support_report_part"
     return keys
 
 
