@@ -25,13 +25,14 @@ HEAVY = (
     "sklearn",
     "slack_bolt",
     "slack_sdk",
+    "sqlalchemy.orm",
     "structlog",
 )
 """Packages a report from the command line does without: each costs tens of milliseconds to
 import (Alembic a fifth of the start, matplotlib a third of a second, scikit-learn most of a
 second: the themes use their own TF-IDF and NMF on numpy, which the demo week imports;
 structlog 65-97 ms as it loads rich and pygments for its console renderer: it comes with the
-first log event)."""
+first log event; SQLAlchemy's ORM, which the store's Core queries do without)."""
 
 CLI_HEAVY = (*HEAVY, "pygments", "rich", "sqlalchemy.dialects.postgresql")
 """What ``import chatbot.cli`` (every command's start, ``--help`` included) does without, on
