@@ -16,8 +16,14 @@ Prints one ``name: value`` a line:
 Each also has a ``..._cpu_ms`` line, its user + system CPU time: steadier than the wall
 time on a machine busy with other work.
 
+With ``--against DIR`` (a checkout of another version, e.g. ``git worktree add /tmp/old
+main``), each command also runs on that version's ``chatbot`` package (``PYTHONPATH=DIR``,
+same interpreter and libraries), alternating with this one run by run, so both see the same
+machine load; its lines are prefixed ``against_``.
+
     python benchmarks/startup.py              # 10 runs each
     python benchmarks/startup.py --runs 30
+    python benchmarks/startup.py --against /tmp/old
 
 Target (issue 13): the report under 350 ms on a 2-core machine.
 """
@@ -69,13 +75,21 @@ def timed(command: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[float
 
 
 def medians(
-    command: Sequence[str], env: dict[str, str], cwd: Path, runs: int, warmup: int
-) -> tuple[float, float]:
-    """The median wall and CPU milliseconds of ``runs`` runs, after ``warmup`` unmeasured."""
+    command: Sequence[str], envs: Sequence[dict[str, str]], cwd: Path, runs: int, warmup: int
+) -> list[tuple[float, float]]:
+    """For each of ``envs``, the median wall and CPU milliseconds of ``runs`` runs (after
+    ``warmup`` unmeasured), the environments taking turns run by run."""
     for _ in range(warmup):
-        timed(command, env, cwd)
-    samples = [timed(command, env, cwd) for _ in range(runs)]
-    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+        for env in envs:
+            timed(command, env, cwd)
+    samples: list[list[tuple[float, float]]] = [[] for _ in envs]
+    for _ in range(runs):
+        for env, taken in zip(envs, samples, strict=True):
+            taken.append(timed(command, env, cwd))
+    return [
+        (statistics.median(s[0] for s in taken), statistics.median(s[1] for s in taken))
+        for taken in samples
+    ]
 
 
 def main() -> None:
@@ -83,14 +97,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="measured runs of each command")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured runs before them")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="a checkout of another version to time alternately with this one",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="startup-bench-"))
     try:
         env = clean_env(folder / "data")
-        report = [*chatbot_command(), "report", "last-week", "--no-files"]
+        envs = {"": env}
+        if args.against is not None:
+            envs["against_"] = {**env, "PYTHONPATH": str(args.against.resolve())}
+        python = sys.executable
+        # ``-m chatbot``, not the console script, so PYTHONPATH picks the version to run
+        report = [python, "-m", "chatbot", "report", "last-week", "--no-files"]
+        if args.against is None:
+            report = [*chatbot_command(), "report", "last-week", "--no-files"]
         subprocess.run(report, env=env, cwd=folder, check=True, stdout=subprocess.DEVNULL)
 
-        python = sys.executable
         commands = {
             "python_startup": [python, "-c", "pass"],
             "import_chatbot_cli": [python, "-c", "import chatbot.cli"],
@@ -98,9 +124,10 @@ def main() -> None:
             "themes_import": [python, "-c", THEMES_IMPORT],
         }
         for name, command in commands.items():
-            wall, cpu = medians(command, env, folder, args.runs, args.warmup)
-            print(f"{name}_ms: {wall:.0f}")
-            print(f"{name}_cpu_ms: {cpu:.0f}")
+            figures = medians(command, list(envs.values()), folder, args.runs, args.warmup)
+            for prefix, (wall, cpu) in zip(envs, figures, strict=True):
+                print(f"{prefix}{name}_ms: {wall:.0f}")
+                print(f"{prefix}{name}_cpu_ms: {cpu:.0f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
