@@ -19,6 +19,12 @@ about a third of it). Labels are never read: workflow and bot labels
 (status, triage, ``ml-*``) cannot name a theme. The TF-IDF (:mod:`chatbot.analysis.tfidf`)
 and the NMF (:mod:`chatbot.analysis.nmf`) are scikit-learn's, redone on numpy, which is
 imported only when a report groups tickets, so importing the package stays cheap.
+
+Given a :class:`~chatbot.core.ports.ResultCache` (the store's answer table), the grouping
+(each topic's members and name terms, and where the previous tickets fall) is kept under a
+hash of everything it read: the tickets' keys, titles and texts, and the settings above. The
+same report again, on any replica, reads it back instead of grouping, and numpy is never
+imported; a changed ticket text gives a new key, so a kept grouping is never stale.
 """
 
 from __future__ import annotations
