@@ -30,6 +30,7 @@ from chatbot.lazylog import get_logger
 from chatbot.service import ReportService
 from chatbot.sources.demo import ensure_demo
 from chatbot.store import SQLAlchemyTicketStore, exclusive, open_store
+from chatbot.store.answers import SQLAlchemyAnswerCache
 from chatbot.store.deliveries import SQLAlchemyDeliveryLog
 
 if TYPE_CHECKING:  # the serve-only modules load when serving, to keep the CLI's start quick
@@ -67,6 +68,7 @@ def build_app(settings: Settings, *, demo: bool = True) -> App:
         week_start=settings.week_start_index,
         top=settings.top_tickets,
         refine=build_refiner(settings, store),
+        theme_cache=SQLAlchemyAnswerCache(store.engine),  # replicas share the themes' groupings
     )
     return App(
         settings=settings,
@@ -87,7 +89,6 @@ def build_refiner(
     if settings.openai_api_key is None:
         return None
     from chatbot.llm import ModelClient, ModelConfig, ModelRefiner
-    from chatbot.store.answers import SQLAlchemyAnswerCache
 
     config = ModelConfig(
         base_url=settings.openai_base_url,

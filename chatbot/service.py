@@ -18,7 +18,7 @@ from chatbot.core.errors import TicketNotFound
 from chatbot.core.grammar import Calendar, parse_ticket
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period, utc_now
-from chatbot.core.ports import TicketStore
+from chatbot.core.ports import ResultCache, TicketStore
 from chatbot.core.report import Activity, DailyLink, Report, TicketRef
 
 TEXT_CHARS = 2000
@@ -31,7 +31,7 @@ DAILY_OFFLINE = "Offline analysis: the daily reports of a weekly run do not ask 
 
 
 class ReportService:
-    """Builds reports from a ticket store."""
+    """Builds reports from a ticket store; with a ``theme_cache``, keeps the themes' groupings."""
 
     def __init__(
         self,
@@ -42,6 +42,7 @@ class ReportService:
         top: int = 5,
         clock: Callable[[], datetime] = utc_now,
         refine: Refine | None = None,
+        theme_cache: ResultCache | None = None,
     ) -> None:
         self.store = store
         self.tz = tz
@@ -49,6 +50,7 @@ class ReportService:
         self.top = top
         self.clock = clock
         self.refine = refine
+        self.theme_cache = theme_cache
 
     def calendar(self) -> Calendar:
         """The team calendar at this moment, for the request grammar."""
@@ -83,6 +85,7 @@ class ReportService:
             previous_period=before,
             previous_until=until,
             texts=lambda keys: self.store.ticket_texts(keys, TEXT_CHARS),
+            theme_cache=self.theme_cache,
         )
         if self.refine is None:
             return report

@@ -76,9 +76,13 @@ def week(app: App) -> Period:
 
 
 def kept(app: App) -> list[tuple[str, str | None]]:
-    """The rows of the store's answer table: (key, answer)."""
+    """The model's rows of the store's answer table: (key, answer); the themes' groupings,
+    kept in the same table (keys ``themes:...``), left out."""
+    statement = select(model_answers.c.key, model_answers.c.answer).where(
+        model_answers.c.key.not_like("themes:%")
+    )
     with app.store.engine.connect() as conn:
-        rows = conn.execute(select(model_answers.c.key, model_answers.c.answer)).all()
+        rows = conn.execute(statement).all()
     return [(row.key, row.answer) for row in rows]
 
 

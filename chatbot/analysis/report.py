@@ -28,7 +28,7 @@ from chatbot.analysis.ticket_text import TextsOf
 from chatbot.core.facts import Key
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
-from chatbot.core.ports import PeriodSource
+from chatbot.core.ports import PeriodSource, ResultCache
 from chatbot.core.report import DailyLink, Figures, Report, TicketRef, Waiting
 
 MAX_WAITING = 10
@@ -94,6 +94,7 @@ def build_report(
     previous_period: Period | None = None,
     previous_until: datetime | None = None,
     texts: TextsOf | None = None,
+    theme_cache: ResultCache | None = None,
 ) -> Report:
     """The full report of ``period``; pure: the same answers give the same report.
 
@@ -103,6 +104,7 @@ def build_report(
     themes read what the tickets carry. When ``previous`` figures are given, the report
     compares with ``previous_period`` (cut at ``previous_until``): each theme counts the
     previous period's tickets that fall in it, and the recommendations look back.
+    ``theme_cache`` keeps the themes' groupings, so the same tickets again skip grouping.
     """
     if source is None:
         source = TicketsSource(tickets or (), backlog=backlog)
@@ -122,6 +124,8 @@ def build_report(
         texts=texts,
         previous=None if earlier is None else cited.read(previous_sample(earlier)),
         previous_total=None if earlier is None else len(earlier),
+        cache=theme_cache,
+        now=now,
     )
     waiting = waiting_for_reply(facts, period, now)
     rows = breakdown_rows(source.breakdown_counts(period.start_at, period.end_at))

@@ -19,23 +19,33 @@ about a third of it). Labels are never read: workflow and bot labels
 (status, triage, ``ml-*``) cannot name a theme. The TF-IDF (:mod:`chatbot.analysis.tfidf`)
 and the NMF (:mod:`chatbot.analysis.nmf`) are scikit-learn's, redone on numpy, which is
 imported only when a report groups tickets, so importing the package stays cheap.
+
+Given a :class:`~chatbot.core.ports.ResultCache` (the store's answer table), the grouping
+(each topic's members and name terms, and where the previous tickets fall) is kept under a
+hash of everything it read: the tickets' keys, titles and texts, and the settings above. The
+same report again, on any replica, reads it back instead of grouping, and numpy is never
+imported; a changed ticket text gives a new key, so a kept grouping is never stale.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from itertools import chain
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chatbot.analysis.scoring import ticket_ref
-from chatbot.analysis.ticket_text import Key, TextsOf, clean_texts
+from chatbot.analysis.ticket_text import TEXT_CHARS, Key, TextsOf, clean_texts, raw_texts
 from chatbot.core.models import Ticket
-from chatbot.core.periods import Period
+from chatbot.core.periods import Period, utc_now
+from chatbot.core.ports import ResultCache
 from chatbot.core.report import Theme
 
 if TYPE_CHECKING:
@@ -133,6 +143,8 @@ def find_themes(
     texts: TextsOf | None = None,
     previous: Sequence[Ticket] | None = None,
     previous_total: int | None = None,
+    cache: ResultCache | None = None,
+    now: datetime | None = None,
 ) -> list[Theme]:
     """Group the period's ``tickets`` into at most ``limit`` themes plus "Other", largest first.
 
@@ -144,7 +156,9 @@ def find_themes(
     no others (without it, what the tickets carry). ``previous``, the previous period's
     tickets (or :func:`previous_sample` of them, with ``previous_total`` the number they
     stand for), are placed in the fitted themes to fill each theme's ``previous`` count
-    (None when not given).
+    (None when not given). With a ``cache``, the grouping (which tickets form which topic,
+    and where the previous ones fall) is kept under a hash of what it read, put at ``now``:
+    the same tickets and texts again skip the TF-IDF and NMF, and give the same themes.
     """
     tickets = sorted(tickets, key=_key)  # the input order never matters
     if len(tickets) < MIN_TICKETS:
@@ -153,32 +167,23 @@ def find_themes(
     keys = {t.key for t in tickets}
     sample = _every_kth(past, PREVIOUS_SAMPLE)
     docs = [*tickets, *(t for t in sample if t.key not in keys)]
-    cleaned = clean_texts(docs, None if texts is None else texts([t.key for t in docs]))
+    given = raw_texts(docs) if texts is None else texts([t.key for t in docs])
     weigh = _Weights.of(tickets, order)
-    # one topic per so many tickets of the period, sampled or not
-    fitted = _fit([cleaned[t.key] for t in tickets], weigh.period_total)
-    if fitted is None:
-        return []
-    vectorizer, matrix, factors = fitted
-    leading = _leading(factors.components, LEADING_TERMS)
-    assigned = _assign(matrix, factors.weights, leading)
-    topics = _topics(tickets, assigned, factors.components, vectorizer.terms, cleaned)
+    grouping = _grouping(
+        tickets, sample, docs, given, weigh.period_total, previous is not None, cache, now
+    )
+    by_key = {t.key: t for t in tickets}
+    topics = [
+        _Topic(index=index, members=[by_key[k] for k in members], terms=terms)
+        for index, members, terms in grouping.topics
+    ]
     kept = sorted(topics, key=lambda tp: (-weigh.total(tp.members), tp.terms))[:limit]
     if not kept:
         return []
-    past_counts: Counter[int] | None = None
+    past_counts = None if grouping.placed is None else Counter(grouping.placed)
     scale = 1.0
-    if previous is not None:
-        past_counts = Counter()
-        if past:
-            from chatbot.analysis.nmf import place
-
-            placed = [cleaned[t.key] for t in sample]
-            past_matrix = vectorizer.transform(placed)
-            with _one_thread():
-                past_weights = place(past_matrix, factors.components, MAX_ITER)
-            past_counts.update(int(i) for i in _assign(past_matrix, past_weights, leading))
-            scale = (len(past) if previous_total is None else previous_total) / len(sample)
+    if past:
+        scale = (len(past) if previous_total is None else previous_total) / len(sample)
     grouped = {t.key for tp in kept for t in tp.members}
     rest = [t for t in tickets if t.key not in grouped]
     groups = [tp.members for tp in kept] + ([rest] if rest else [])
@@ -198,6 +203,117 @@ def find_themes(
     if rest:
         themes.append(_other(rest, _tallied(rest, counts[-1], period, weigh), rank))
     return themes
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouping:
+    """What the fitted model says: each topic's index, member keys and name terms, and how
+    many of the previous sample fall in each topic (None when no previous was given)."""
+
+    topics: list[tuple[int, list[Key], tuple[str, ...]]]
+    placed: dict[int, int] | None
+
+    def dumps(self) -> str:
+        topics = [[i, [list(k) for k in members], list(terms)] for i, members, terms in self.topics]
+        placed = None if self.placed is None else sorted(self.placed.items())
+        return json.dumps({"topics": topics, "placed": placed}, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str) -> _Grouping | None:
+        """The grouping ``text`` holds; None if it is not one (an older format)."""
+        try:
+            data = json.loads(text)
+            topics = [
+                (int(i), [(str(r), int(n)) for r, n in members], tuple(map(str, terms)))
+                for i, members, terms in data["topics"]
+            ]
+            placed = data["placed"]
+            counts = None if placed is None else {int(i): int(n) for i, n in placed}
+        except (ValueError, TypeError, KeyError):
+            return None
+        return cls(topics=topics, placed=counts)
+
+
+def _grouping(
+    tickets: Sequence[Ticket],
+    sample: Sequence[Ticket],
+    docs: Sequence[Ticket],
+    given: Mapping[Key, str],
+    n: int,
+    placing: bool,
+    cache: ResultCache | None,
+    now: datetime | None,
+) -> _Grouping:
+    """The grouping of ``tickets`` (``n`` tickets in the period), kept in ``cache`` if given."""
+    if cache is None:
+        return _group(tickets, sample, docs, given, n, placing)
+    key = _grouping_key(tickets, sample, docs, given, n, placing)
+    kept = cache.get(key)
+    grouping = None if kept is None else _Grouping.loads(kept)
+    members = {t.key for t in tickets}
+    if grouping is None or any(k not in members for _, ks, _ in grouping.topics for k in ks):
+        grouping = _group(tickets, sample, docs, given, n, placing)
+        cache.put(key, grouping.dumps(), utc_now() if now is None else now)
+    return grouping
+
+
+GROUPING_VERSION = 1
+"""Part of each cached grouping's key: raise it when the grouping's code changes."""
+
+
+def _grouping_key(
+    tickets: Sequence[Ticket],
+    sample: Sequence[Ticket],
+    docs: Sequence[Ticket],
+    given: Mapping[Key, str],
+    n: int,
+    placing: bool,
+) -> str:
+    """A hash of everything the grouping reads: its keys, titles and texts, and settings."""
+    settings = (
+        GROUPING_VERSION, MIN_THEME, MAX_TOPICS, TICKETS_PER_TOPIC, LEADING_TERMS, NAME_TERMS,
+        NAME_SHARE, MAX_FEATURES, MAX_ITER, TEXT_CHARS, n, placing, len(tickets),
+    )  # fmt: skip
+    digest = hashlib.blake2b(repr(settings).encode(), digest_size=32)
+    digest.update(repr([t.key for t in sample]).encode())
+    for t in docs:
+        text = given.get(t.key, "")
+        # lengths first: no two different inputs run together into the same bytes
+        digest.update(f"\0{t.repo}\0{t.number}\0{len(t.title)}\0{len(text)}\0".encode())
+        digest.update(t.title.encode("utf-8", "surrogatepass"))
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    return f"themes:{digest.hexdigest()}"
+
+
+def _group(
+    tickets: Sequence[Ticket],
+    sample: Sequence[Ticket],
+    docs: Sequence[Ticket],
+    given: Mapping[Key, str],
+    n: int,
+    placing: bool,
+) -> _Grouping:
+    """TF-IDF and NMF over the tickets' cleaned texts: the topics, and the sample placed."""
+    cleaned = clean_texts(docs, given)
+    fitted = _fit([cleaned[t.key] for t in tickets], n)
+    if fitted is None:
+        return _Grouping(topics=[], placed=None if not placing else {})
+    vectorizer, matrix, factors = fitted
+    leading = _leading(factors.components, LEADING_TERMS)
+    assigned = _assign(matrix, factors.weights, leading)
+    topics = _topics(tickets, assigned, factors.components, vectorizer.terms, cleaned)
+    placed: dict[int, int] | None = None if not placing else {}
+    if sample and topics:
+        from chatbot.analysis.nmf import place
+
+        past_matrix = vectorizer.transform([cleaned[t.key] for t in sample])
+        with _one_thread():
+            past_weights = place(past_matrix, factors.components, MAX_ITER)
+        placed = dict(Counter(int(i) for i in _assign(past_matrix, past_weights, leading)))
+    return _Grouping(
+        topics=[(tp.index, [t.key for t in tp.members], tp.terms) for tp in topics],
+        placed=placed,
+    )
 
 
 def _key(ticket: Ticket) -> Key:

@@ -176,6 +176,23 @@ class AnswerCache(Protocol):
         ...
 
 
+class ResultCache(Protocol):
+    """Results worth keeping across reports and replicas, by a key that hashes their inputs.
+
+    The themes' groupings are kept this way (``analysis.themes``): the same tickets and
+    texts give the same key, so a repeated report skips the grouping. The store's answer
+    cache plays this role too; it drops entries older than a few days as it puts new ones.
+    """
+
+    def get(self, key: str) -> str | None:
+        """The result kept under ``key``, or None."""
+        ...
+
+    def put(self, key: str, answer: str, now: datetime) -> None:
+        """Keep ``answer`` under ``key``; a kept result is never replaced."""
+        ...
+
+
 class ReportBuilder(Protocol):
     """Builds the report of a period: the report use case (``chatbot.service``)."""
 
