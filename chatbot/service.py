@@ -20,6 +20,9 @@ from chatbot.core.models import Ticket
 from chatbot.core.periods import Period, utc_now
 from chatbot.core.ports import ResultCache, TicketStore
 from chatbot.core.report import Activity, DailyLink, Report, TicketRef
+from chatbot.lazylog import get_logger
+
+log = get_logger(__name__)
 
 TEXT_CHARS = 2000
 """Characters of each ticket's body (and of each comment) read for the themes."""
@@ -28,6 +31,32 @@ TEXT_CHARS = 2000
 Refine = Callable[[Report, Callable[[TicketRef], Ticket | None]], Report]
 #: The note of a report built offline on purpose although a model is configured.
 DAILY_OFFLINE = "Offline analysis: the daily reports of a weekly run do not ask the model"
+
+
+class BestEffortCache:
+    """A :class:`ResultCache` whose failures are misses: a report never fails on its cache.
+
+    A store that cannot answer (locked, down, a table missing) is logged once per call and
+    the report is built as without a cache.
+    """
+
+    def __init__(self, cache: ResultCache) -> None:
+        self.cache = cache
+
+    def get(self, key: str) -> str | None:
+        """The kept result, or None, also when the cache could not be read."""
+        try:
+            return self.cache.get(key)
+        except Exception as exc:  # a cache is a bonus
+            log.warning("result_cache_unavailable", step="get", error=type(exc).__name__)
+            return None
+
+    def put(self, key: str, answer: str, now: datetime) -> None:
+        """Keep ``answer``; a cache that cannot be written is logged and left alone."""
+        try:
+            self.cache.put(key, answer, now)
+        except Exception as exc:  # a cache is a bonus
+            log.warning("result_cache_unavailable", step="put", error=type(exc).__name__)
 
 
 class ReportService:
@@ -50,7 +79,7 @@ class ReportService:
         self.top = top
         self.clock = clock
         self.refine = refine
-        self.theme_cache = theme_cache
+        self.theme_cache = None if theme_cache is None else BestEffortCache(theme_cache)
 
     def calendar(self) -> Calendar:
         """The team calendar at this moment, for the request grammar."""

@@ -116,3 +116,21 @@ def test_a_repeated_report_from_the_command_line_does_not_import_numpy(
     assert "## Common Issues" in runs[0].stdout
     assert (cold[-1], warm[-1]) == ("True", "False")
     assert cold[:-1] == warm[:-1]
+
+
+def test_a_cache_that_cannot_answer_leaves_the_report_as_without_one(
+    store: SQLAlchemyTicketStore,
+) -> None:
+    """The answer table gone (a store that cannot be read or written): the report is built,
+    the same as without a cache, and each failure is one log line."""
+    from structlog.testing import capture_logs
+
+    _saved(store)
+    expected = _report(store, cached=False)
+    with store.engine.begin() as conn:
+        model_answers.drop(conn)
+    with capture_logs() as logs:
+        built = _report(store, cached=True)
+    assert built == expected
+    steps = [e["step"] for e in logs if e["event"] == "result_cache_unavailable"]
+    assert steps == ["get", "put"]
