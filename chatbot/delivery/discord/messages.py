@@ -6,12 +6,13 @@ One place for every sentence, so handlers stay thin and tests can compare exact 
 from __future__ import annotations
 
 from chatbot.core.grammar import ACCEPTED
+from chatbot.core.questions import DEFAULT_PERIOD, EXPLAIN_PERIOD, QUESTIONS
 from chatbot.render.discord_embeds import escape
 
 COMMAND = "support-report"
 OPTION = "period"
 
-#: What autocomplete offers for ``period`` (at most 25, Discord's limit).
+#: What autocomplete offers for ``period`` (at most 25, Discord's limit): periods, then questions.
 COMMON_PERIODS: tuple[str, ...] = (
     "today",
     "yesterday",
@@ -25,7 +26,15 @@ COMMON_PERIODS: tuple[str, ...] = (
     "last-90-days",
     "last-week private",
     "this-month private",
+    "waiting",
+    "top labels",
+    "themes",
+    "trend",
+    "trend last-month",
+    "help",
 )
+
+SCHEDULES_UNAVAILABLE = "Schedules from the chat are not available on this bot yet."
 
 APOLOGY = (
     "Sorry, something went wrong while building that report. The error is logged;"
@@ -39,11 +48,15 @@ PRIVATE_MENTION = (
 
 
 def help_text() -> str:
-    """How to ask for a report: the accepted periods and the ``private`` word."""
+    """Every question and period form, and the ``private`` word, in one short message."""
     forms = ", ".join(f"`{form}`" for form in ACCEPTED)
+    questions = ", ".join(f"`{q}`" for q in QUESTIONS)
     return (
         f"Ask for a support report with `/{COMMAND} period:<period>`, e.g. `last-week`,"
         " or mention me: *@support-report what happened yesterday?*\n"
+        f"Questions: {questions}, e.g. `/{COMMAND} period:waiting` or"
+        f" *@support-report what is waiting on us?* (without a period: `{DEFAULT_PERIOD}`;"
+        f" explain: `{EXPLAIN_PERIOD}`).\n"
         f"Periods: {forms}.\n"
         "Add `private` to the period to get the report only for yourself."
     )
