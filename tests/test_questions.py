@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatbot.core.answers import ExplainAnswer, ReportPart, TrendAnswer, TrendPoint, WaitingAnswer
+from chatbot.core.answers import (
+    Answer,
+    ExplainAnswer,
+    ReportPart,
+    TrendAnswer,
+    TrendPoint,
+    WaitingAnswer,
+)
 from chatbot.core.errors import QuestionError, TicketReferenceError, UserInputError
 from chatbot.core.grammar import Calendar, parse_mention, parse_period, parse_request
 from chatbot.core.periods import Period
@@ -197,7 +204,7 @@ def _explain() -> ExplainAnswer:
     return ExplainAnswer(period=parse_period("last-7-days", CAL), activity=activity)
 
 
-ANSWERS = {
+ANSWERS: dict[str, Answer] = {
     "waiting": _waiting(500),
     "explain": _explain(),
     "labels": ReportPart(part="labels", report=make_report()),
