@@ -133,18 +133,10 @@ def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
     ref = activity.ticket
     click.echo(f"{ref.reference}: {ref.title} ({ref.state})")
     click.echo(f"period: {chosen.describe()}")
-    for part in activity.parts:
-        click.echo(
-            f"  {part.name:<20} {part.count:7.3f} x {part.weight:.1f} = {part.points:7.3f}"
-            f"  -> {part.points * activity.recency:7.3f}"
-        )
-    click.echo(f"  {'weight':<20} {activity.weight:27.3f}")
-    click.echo(
-        f"  recency = 1 / log2({activity.idle_days:.2f} idle days + 2) = {activity.recency:.3f}"
-    )
-    click.echo(
-        f"  activity level = {activity.weight:.3f} x {activity.recency:.3f} = {activity.score:.2f}"
-    )
+    from chatbot.render.answers_text import explain_table
+
+    for line in explain_table(activity):
+        click.echo(line)
 
 
 @cli.command()
