@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -69,7 +70,7 @@ def main() -> None:
             print(f"{name}_waiting_seconds: {best_of(args.repeat, service.waiting):.3f}")
             for request in ("last-week", "last-month"):
                 period = parse_period(request, cal)
-                seconds = best_of(args.repeat, lambda p=period, s=service: s.trend(p))
+                seconds = best_of(args.repeat, partial(service.trend, period))
                 print(f"{name}_trend_{request.replace('-', '_')}_seconds: {seconds:.3f}")
             store.engine.dispose()
 

@@ -7,13 +7,14 @@ import contextlib
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chatbot.app import build_app
+from chatbot.config import load_settings
 from chatbot.core.answers import (
     Answer,
     ExplainAnswer,
@@ -270,10 +271,18 @@ def test_help_names_every_question() -> None:
 # -- chatbot ask ------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def ask_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file with the demo tickets, loaded once for the module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('ask') / 'demo.db'}"
+    build_app(load_settings(None, database_url=url)).store.engine.dispose()
+    return url
+
+
 @pytest.fixture
-def demo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A fresh SQLite store (the demo loads on first use)."""
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ask.db'}")
+def demo_env(monkeypatch: pytest.MonkeyPatch, ask_db: str) -> None:
+    """`chatbot` reads the demo store (questions only read it)."""
+    monkeypatch.setenv("DATABASE_URL", ask_db)
     monkeypatch.setenv("LOG_FORMAT", "json")
 
 
