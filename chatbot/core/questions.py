@@ -83,7 +83,7 @@ class Question:
     text: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind in ("report", "explain", "labels", "themes", "trend") and not self.period:
+        if self.kind in ("report", "explain", "labels", "themes", "trend") and self.period is None:
             raise ValueError(f"a {self.kind} question needs a period")
         if self.kind == "explain" and not self.ticket:
             raise ValueError("an explain question needs a ticket")
