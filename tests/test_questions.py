@@ -132,6 +132,26 @@ def test_a_wrong_question_gets_one_line_naming_the_fix(
     assert "Accepted:" in message or "Ask:" in message or "use 123" in message
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("trend fortnight", "'fortnight' is not a period"),
+        ("themes this fortnight please", "'fortnight' is not week, month, quarter or year"),
+        ("top labels for the last 500 days", "N must be 1 to 366"),
+    ],
+)
+def test_a_mention_worded_as_a_sub_command_names_a_wrong_period(text: str, says: str) -> None:
+    """ "@bot trend fortnight" says the period is wrong instead of answering another one."""
+    with pytest.raises(UserInputError, match=re.escape(says)):
+        q(text, free=True)
+
+
+@pytest.mark.parametrize("text", ["trend?", "trend please", "top labels, thanks!"])
+def test_filler_after_a_question_keeps_its_default_period(text: str) -> None:
+    """Polite words after the question are not a period: the default applies."""
+    assert q(text, free=True).period == parse_period("last-week", CAL)
+
+
 @given(st.text(max_size=300))
 def test_parse_question_raises_only_user_input_errors(text: str) -> None:
     """Whatever is typed, the parser answers or raises a UserInputError, nothing else."""

@@ -65,6 +65,11 @@ _WAITING = re.compile(
 _LABELS = re.compile(r"\blabels?\b")
 _THEMES = re.compile(r"\b(?:themes?|common[\s-]issues?)\b")
 _TREND = re.compile(r"\btrend(?:s|ing)?\b")
+# a mention worded as a sub-command: the question word first
+_LEAD = re.compile(r"\s*(?:top[\s-]labels?|labels?|themes?|common[\s-]issues?|trends?)\b")
+_POLITE = frozenset(
+    (*_FILLER, "please", "pls", "thanks", "thank", "you", "now", "the", "private", "privately")
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -184,11 +189,21 @@ def _from_words(text: str, cal: Calendar) -> Question:
         kind = "trend"
     found = parse_mention(raw, cal)
     if kind is not None:
-        period = found.period or parse_period(DEFAULT_PERIOD, cal)
+        period = found.period or _leftover_period(cleaned, cal) or parse_period(DEFAULT_PERIOD, cal)
         return Question(kind=kind, period=period, private=private)
     if found.period is None:
         return Question(kind="help", private=private)
     return Question(kind="report", period=found.period, private=private)
+
+
+def _leftover_period(cleaned: str, cal: Calendar) -> Period | None:
+    """In words that start with the question ("trend fortnight"), what follows it must be a
+    period: parsed strictly, so a wrong one is named; None when nothing but filler follows."""
+    lead = _LEAD.match(cleaned)
+    if lead is None:
+        return None
+    rest = [w for w in re.split(r"[^\w.-]+", cleaned[lead.end() :]) if w and w not in _POLITE]
+    return parse_period(" ".join(rest), cal) if rest else None
 
 
 def _shorten(text: str, limit: int = 40) -> str:
