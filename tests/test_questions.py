@@ -152,12 +152,15 @@ def test_filler_after_a_question_keeps_its_default_period(text: str) -> None:
     assert q(text, free=True).period == parse_period("last-week", CAL)
 
 
-@given(st.text(max_size=300))
-def test_parse_question_raises_only_user_input_errors(text: str) -> None:
+@given(
+    st.sampled_from(["", "trend ", "themes ", "top labels ", "explain ", "waiting ", "schedule "]),
+    st.text(max_size=300),
+)
+def test_parse_question_raises_only_user_input_errors(lead: str, text: str) -> None:
     """Whatever is typed, the parser answers or raises a UserInputError, nothing else."""
     for free in (False, True):
         with contextlib.suppress(UserInputError):
-            parse_question(text, CAL, free_text=free)
+            parse_question(lead + text, CAL, free_text=free)
 
 
 @given(
