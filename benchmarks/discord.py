@@ -68,7 +68,7 @@ async def run_bot(api_url: str, database_url: str) -> None:
 def burst(fake: FakeDiscord, requests: int, period: str) -> tuple[list[float], list[float]]:
     """Send ``requests`` interactions at once; their deferral and follow-up latencies (ms)."""
     before = len(fake.calls(FOLLOWUP))
-    payloads = [fake.interaction(options={"period": period}) for _ in range(requests)]
+    payloads = [fake.interaction(options={"request": period}) for _ in range(requests)]
     sent: dict[str, float] = {}
     for payload in payloads:
         sent[payload["token"]] = time.monotonic()

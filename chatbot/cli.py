@@ -15,13 +15,21 @@ from chatbot.app import App, build_app, github_config, schedules_for
 from chatbot.config import Settings, load_settings
 from chatbot.core.errors import ConfigError, DemoRefused, SupportReportError, UserInputError
 from chatbot.core.grammar import ACCEPTED, parse_period
-from chatbot.core.periods import utc_now
+from chatbot.core.periods import Period, utc_now
+from chatbot.core.questions import DEFAULT_PERIOD, EXPLAIN_PERIOD, QUESTIONS
+from chatbot.core.report import Report
 from chatbot.lazylog import get_logger
 from chatbot.logs import configure_logging
 from chatbot.render import render_json, render_markdown
 from chatbot.sources.demo import DEMO_META_KEY, load_demo
 
 log = get_logger(__name__)
+
+_ASK_HELP = (
+    f"Questions: {', '.join(QUESTIONS)} (without a period: {DEFAULT_PERIOD};"
+    f" explain: {EXPLAIN_PERIOD}); or a period for its report.\n"
+    f"Periods: {', '.join(ACCEPTED)}."
+)
 
 
 class ChatbotGroup(click.Group):
@@ -125,18 +133,45 @@ def explain(ctx: click.Context, ticket: str, period: tuple[str, ...]) -> None:
     ref = activity.ticket
     click.echo(f"{ref.reference}: {ref.title} ({ref.state})")
     click.echo(f"period: {chosen.describe()}")
-    for part in activity.parts:
-        click.echo(
-            f"  {part.name:<20} {part.count:7.3f} x {part.weight:.1f} = {part.points:7.3f}"
-            f"  -> {part.points * activity.recency:7.3f}"
-        )
-    click.echo(f"  {'weight':<20} {activity.weight:27.3f}")
-    click.echo(
-        f"  recency = 1 / log2({activity.idle_days:.2f} idle days + 2) = {activity.recency:.3f}"
-    )
-    click.echo(
-        f"  activity level = {activity.weight:.3f} x {activity.recency:.3f} = {activity.score:.2f}"
-    )
+    from chatbot.render.answers_text import explain_table
+
+    for line in explain_table(activity):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@click.pass_context
+def ask(ctx: click.Context, question: tuple[str, ...]) -> None:
+    """Ask what the bot answers in chat: "what is waiting on us?", "explain #723",
+    "top labels this month", "themes", "trend last-month", "help".
+
+    A period alone ("last week") prints that week's report as Markdown, like `chatbot report`.
+    """
+    import asyncio
+
+    from chatbot.core.questions import parse_question
+    from chatbot.render.answers_text import render_answer_text
+    from chatbot.service import answer_question
+
+    app = _app(ctx)
+    service = app.service
+    asked = parse_question(" ".join(question), service.calendar(), free_text=True)
+    if asked.kind == "schedule":
+        click.echo("Schedules are set in CHATBOT_CONFIG; `chatbot schedules` lists them.")
+        return
+    if asked.kind == "help":
+        click.echo(_ASK_HELP)
+        return
+    if asked.kind == "report" and asked.period is not None:
+        click.echo(render_markdown(service.build_report(asked.period)), nl=False)
+        return
+
+    async def build(period: Period) -> Report:
+        return service.build_report(period)
+
+    answer = asyncio.run(answer_question(service, build, asked))
+    click.echo(render_answer_text(answer), nl=False)
 
 
 @cli.command(name="import")

@@ -1,4 +1,4 @@
-"""Use cases: build a report for a period, explain a ticket's activity level.
+"""Use cases: build a report for a period, explain a ticket's activity level, answer questions.
 
 The layer above ``core`` and ``analysis``: every front end (CLI, Slack, the scheduler) calls
 the service; it reads the store through the :class:`~chatbot.core.ports.TicketStore` port
@@ -9,17 +9,29 @@ platforms share builds of the same period through :class:`SharedBuilds`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from chatbot.analysis import build_report, score_ticket
+from chatbot.analysis.metrics import hours_between
+from chatbot.analysis.scoring import ticket_ref
+from chatbot.core.answers import (
+    Answer,
+    ExplainAnswer,
+    ReportPart,
+    TrendAnswer,
+    TrendPoint,
+    WaitingAnswer,
+)
 from chatbot.core.errors import TicketNotFound
+from chatbot.core.facts import micros
 from chatbot.core.grammar import Calendar, parse_ticket
 from chatbot.core.models import Ticket
-from chatbot.core.periods import Period, utc_now
+from chatbot.core.periods import EARLIEST, Period, utc_now
 from chatbot.core.ports import ResultCache, TicketStore
-from chatbot.core.report import Activity, DailyLink, Report, TicketRef
+from chatbot.core.questions import TREND_PERIODS, Question
+from chatbot.core.report import Activity, DailyLink, Report, TicketRef, Waiting
 from chatbot.lazylog import get_logger
 
 log = get_logger(__name__)
@@ -31,6 +43,8 @@ TEXT_CHARS = 2000
 Refine = Callable[[Report, Callable[[TicketRef], Ticket | None]], Report]
 #: The note of a report built offline on purpose although a model is configured.
 DAILY_OFFLINE = "Offline analysis: the daily reports of a weekly run do not ask the model"
+#: How many waiting tickets an answer carries; renderers show fewer and say "and N more".
+WAITING_LISTED = 50
 
 
 class BestEffortCache:
@@ -137,6 +151,48 @@ class ReportService:
             raise TicketNotFound(reference, [t.reference for t in found])
         return score_ticket(found[0], period, self.clock())
 
+    def waiting(self, limit: int = WAITING_LISTED) -> WaitingAnswer:
+        """Open tickets with no first team reply as of now, oldest first.
+
+        Read through ``period_facts`` with ``open_only`` (no ticket is loaded but the
+        ``limit`` listed); the rule is the report's waiting list without its period.
+        """
+        now = self.clock()
+        start = datetime.combine(EARLIEST, time(), UTC)
+        as_of = micros(now)
+        facts = [
+            f
+            for f in self.store.period_facts(start, now, now, open_only=True)
+            if f.created < as_of and (f.first_response is None or f.first_response >= as_of)
+        ]
+        facts.sort(key=lambda f: (f.created, f.key))
+        shown = facts[:limit]
+        refs = {t.key: ticket_ref(t) for t in self.store.tickets([f.key for f in shown])}
+        listed = tuple(
+            Waiting(ticket=refs[f.key], hours=hours_between(f.created, as_of))
+            for f in shown
+            if f.key in refs
+        )
+        return WaitingAnswer(
+            as_of=now, tickets=listed, total=len(facts), repos=tuple(self.store.repos())
+        )
+
+    def trend(self, period: Period, count: int = TREND_PERIODS) -> TrendAnswer:
+        """The summary figures of ``period`` and the ``count - 1`` periods before it, oldest
+        first; one still in progress counts up to now."""
+        now = self.clock()
+        periods = [period]
+        while len(periods) < count:
+            periods.append(periods[-1].previous())
+        points = []
+        for each in reversed(periods):
+            partial = each.in_progress(now)
+            figures = self.store.period_figures(
+                each.start_at, each.end_at, until=now if partial else None
+            )
+            points.append(TrendPoint(period=each, figures=figures, partial=partial))
+        return TrendAnswer(points=tuple(points))
+
 
 class SharedBuilds:
     """Reports built off the loop, one at a time; requests for a period being built share it.
@@ -176,3 +232,27 @@ class SharedBuilds:
             return report
         finally:
             del self._running[period]
+
+
+async def answer_question(
+    service: ReportService, build: Callable[[Period], Awaitable[Report]], question: Question
+) -> Answer:
+    """The answer to ``question`` (not help, a report or a schedule), read off the loop.
+
+    ``top labels`` and ``themes`` are parts of the period's report, built through ``build``
+    (a :class:`SharedBuilds`), so they share a build with reports of the same period.
+    """
+    period = question.period
+    if question.kind == "waiting":
+        return await asyncio.to_thread(service.waiting)
+    if period is None:
+        raise ValueError(f"a {question.kind} question needs a period")
+    if question.kind == "explain":
+        ticket = question.ticket or ""
+        activity = await asyncio.to_thread(service.explain, ticket, period)
+        return ExplainAnswer(period=period, activity=activity)
+    if question.kind == "trend":
+        return await asyncio.to_thread(service.trend, period)
+    if question.kind in ("labels", "themes"):
+        return ReportPart(part=question.kind, report=await build(period))
+    raise ValueError(f"{question.kind} is not a question with an answer")

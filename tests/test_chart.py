@@ -467,7 +467,7 @@ async def test_command_answer_carries_the_chart(
 ) -> None:
     """`/support-report 2025-W17` is followed up with the embeds and chart.png."""
     discord_fake.dispatch(
-        "INTERACTION_CREATE", discord_fake.interaction(options={"period": "2025-W17"})
+        "INTERACTION_CREATE", discord_fake.interaction(options={"request": "2025-W17"})
     )
     [followup] = await discord_fake.wait_for("POST /webhooks/{app}/{token}")
     assert followup.body["embeds"][0]["image"]["url"] == "attachment://chart.png"

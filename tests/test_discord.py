@@ -113,7 +113,7 @@ async def test_command_defers_then_follows_up_with_the_report(
     fake: FakeDiscord, bot: DiscordBot, service: ReportService
 ) -> None:
     """`/support-report last-week` is deferred, then followed up with the report's embeds."""
-    fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"period": "last-week"}))
+    fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "last-week"}))
     [followup] = await fake.wait_for(FOLLOWUP)
     [callback] = fake.calls(CALLBACK)
     assert callback.body["type"] == 5
@@ -147,7 +147,7 @@ async def test_the_deferral_does_not_wait_for_the_report(
 
     bot = await started(fake, DiscordDeps(calendar=service.calendar, build_report=slow_build))
     try:
-        fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"period": "yesterday"}))
+        fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "yesterday"}))
         await fake.wait_for(CALLBACK)
         assert fake.calls(FOLLOWUP) == []
         release.set()
@@ -159,7 +159,7 @@ async def test_the_deferral_does_not_wait_for_the_report(
 
 async def test_private_makes_the_report_ephemeral(fake: FakeDiscord, bot: DiscordBot) -> None:
     """`private` in the period text defers ephemerally, so only the caller sees the report."""
-    fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"period": "last-week private"}))
+    fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "last-week private"}))
     [followup] = await fake.wait_for(FOLLOWUP)
     [callback] = fake.calls(CALLBACK)
     assert callback.body["type"] == 5
@@ -171,7 +171,7 @@ async def test_a_bad_period_gets_one_polite_ephemeral_line(
     fake: FakeDiscord, bot: DiscordBot
 ) -> None:
     """A period the grammar refuses is answered at once, ephemerally: the problem and the forms."""
-    fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"period": "next <@&1> tuesday"}))
+    fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "next <@&1> tuesday"}))
     [callback] = await fake.wait_for(CALLBACK)
     assert callback.body["type"] == 4
     data = callback.body["data"]
@@ -206,7 +206,7 @@ async def test_a_failing_build_gets_an_apology_not_a_traceback(
     bot = await started(fake, DiscordDeps(calendar=service.calendar, build_report=broken))
     try:
         with capture_logs() as logs:
-            fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"period": "today"}))
+            fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "today"}))
             [followup] = await fake.wait_for(FOLLOWUP)
     finally:
         await bot.stop()
@@ -232,7 +232,7 @@ async def test_the_command_is_synced_globally_without_a_guild(
     [command] = fake.synced_commands("global")
     assert command["name"] == "support-report"
     [option] = command["options"]
-    assert (option["name"], option["type"], option["autocomplete"]) == ("period", 3, True)
+    assert (option["name"], option["type"], option["autocomplete"]) == ("request", 3, True)
     assert fake.synced_commands(GUILD_ID) == []
 
 

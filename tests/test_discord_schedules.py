@@ -70,7 +70,7 @@ async def command(
     fake.dispatch(
         "INTERACTION_CREATE",
         fake.interaction(
-            options={"period": text}, member=member_payload(permissions=permissions)
+            options={"request": text}, member=member_payload(permissions=permissions)
         ),
     )
     calls = await fake.wait_for(CALLBACK, before + 1)

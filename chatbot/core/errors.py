@@ -8,6 +8,7 @@ so that handlers can show it to a person without formatting of their own::
      │    ├── PeriodError                  a period the grammar does not accept
      │    ├── TicketReferenceError         text that is not a ticket reference (123, o/n#123)
      │    ├── TicketNotFound (LookupError) no ticket with that number in the store
+     │    ├── QuestionError                a question put wrongly (explain without a ticket)
      │    └── DemoRefused                  the demo would be loaded over real tickets
      ├── ConfigError (ValueError)          bad settings; names every bad variable
      │    ├── StoreUnavailable             the database cannot be reached or opened
@@ -71,6 +72,16 @@ class TicketNotFound(UserInputError, LookupError):
         else:
             message = f"No ticket {reference} in the store; run `chatbot sync` or check the number"
         super().__init__(message)
+
+
+class QuestionError(UserInputError):
+    """A question to the bot that is put wrongly; the message names the accepted forms."""
+
+    def __init__(self, text: str, problem: str, accepted: Sequence[str]) -> None:
+        self.text = text
+        self.problem = problem
+        self.accepted = tuple(accepted)
+        super().__init__(f"{problem}. Ask: {', '.join(self.accepted)}.")
 
 
 class ConfigError(SupportReportError, ValueError):

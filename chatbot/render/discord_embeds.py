@@ -240,7 +240,7 @@ def message_size(message: DiscordMessage) -> int:
     return sum(embed_size(e) for e in message["embeds"])
 
 
-def _embed(title: str, description: str | None = None) -> Embed:
+def embed_of(title: str, description: str | None = None) -> Embed:
     embed: Embed = {"type": "rich", "title": cut(title, MAX_TITLE) or "—", "color": COLOR}
     if description:
         embed["description"] = cut(description, MAX_DESCRIPTION)
@@ -267,7 +267,7 @@ def summary_embed(report: Report, budget: int) -> Embed:
     """The title, what the report covers, and the six summary figures with their trend."""
     period = report.period
     generated = report.generated_at.astimezone(period.zone)
-    embed = _embed(f"Support report: {period.describe()}")
+    embed = embed_of(f"Support report: {period.describe()}")
     fields = [
         _summary_field(f)
         for f in summary_figures(report.figures, report.previous, trend_name(report))
@@ -294,13 +294,13 @@ def summary_embed(report: Report, budget: int) -> Embed:
     return embed
 
 
-def _ticket_line(ref: TicketRef, multi: bool) -> str:
+def ticket_line(ref: TicketRef, multi: bool) -> str:
     return f"• {ticket_link(ref, multi)} {safe(ref.title, TITLE_LIMIT)}"
 
 
 def _active_line(activity: Activity, multi: bool) -> str:
     return (
-        f"{_ticket_line(activity.ticket, multi)} — {activity.ticket.state_text}"
+        f"{ticket_line(activity.ticket, multi)} — {activity.ticket.state_text}"
         f" · activity {activity.score:.2f} · {safe(activity.why, 120)}"
     )
 
@@ -312,7 +312,7 @@ def active_embed(report: Report, budget: int) -> Embed:
     title = f"{shown} most active tickets (of {report.active_total} active in the period)"
     lines = [_active_line(a, multi) for a in report.most_active] or [NO_ACTIVITY]
     limit = min(budget - units(title), MAX_DESCRIPTION)
-    return _embed(title, fit_lines("", lines, max(limit, 1)))
+    return embed_of(title, fit_lines("", lines, max(limit, 1)))
 
 
 def themes_embed(report: Report, budget: int) -> Embed:
@@ -320,8 +320,8 @@ def themes_embed(report: Report, budget: int) -> Embed:
     multi = len(report.repos) > 1
     title = "Common issues"
     if not report.themes:
-        return _embed(title, NO_THEMES)
-    embed = _embed(title)
+        return embed_of(title, NO_THEMES)
+    embed = embed_of(title)
     used = units(title)
     fields: list[EmbedField] = []
     shown_themes = report.themes[: min(MAIN_THEMES, MAX_FIELDS - 1)]
@@ -352,17 +352,17 @@ def recommendations_embed(report: Report, budget: int) -> Embed:
     if left > 0:
         lines.append(f"… and {left} more")
     limit = min(budget - units(title), MAX_DESCRIPTION)
-    return _embed(title, fit_lines("", lines or [NO_RECOMMENDATIONS], max(limit, 1)))
+    return embed_of(title, fit_lines("", lines or [NO_RECOMMENDATIONS], max(limit, 1)))
 
 
 def waiting_embed(report: Report, budget: int) -> Embed:
     """The open new tickets still without a first team reply, oldest first, with the wait."""
     multi = len(report.repos) > 1
     title = waiting_heading(report)
-    lines = [f"{_ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
+    lines = [f"{ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
     unlisted = report.waiting_total - len(report.waiting)
     limit = min(budget - units(title), MAX_DESCRIPTION)
-    return _embed(title, fit_lines("", lines or [NO_WAITING], max(limit, 1), unlisted))
+    return embed_of(title, fit_lines("", lines or [NO_WAITING], max(limit, 1), unlisted))
 
 
 def _breakdown_line(row: Breakdown) -> str:
@@ -381,7 +381,7 @@ def labels_embed(report: Report, budget: int) -> Embed:
         lines.append(f"… and {len(rows) - MAIN_LABELS} more")
     lines = lines or ["No labelled ticket was received or resolved in this period."]
     limit = min(budget - units(title), MAX_DESCRIPTION)
-    return _embed(title, fit_lines("", lines, max(limit, 1)))
+    return embed_of(title, fit_lines("", lines, max(limit, 1)))
 
 
 def cited_tickets(report: Report) -> list[TicketRef]:
@@ -405,9 +405,9 @@ def linked_embed(report: Report, budget: int) -> Embed:
     multi = len(report.repos) > 1
     refs = cited_tickets(report)
     title = f"Linked tickets ({len(refs)})"
-    lines = [_ticket_line(r, multi) for r in refs] or ["No ticket is cited in this report."]
+    lines = [ticket_line(r, multi) for r in refs] or ["No ticket is cited in this report."]
     limit = min(budget - units(title), MAX_DESCRIPTION)
-    return _embed(title, fit_lines("", lines, max(limit, 1)))
+    return embed_of(title, fit_lines("", lines, max(limit, 1)))
 
 
 # ---------------------------------------------------------------------------------------

@@ -177,22 +177,25 @@ def _block_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", name)[:MAX_BLOCK_ID]
 
 
-def _fit_lines(heading: str, lines: Sequence[str], limit: int) -> str:
-    """``heading`` and as many whole ``lines`` as fit in ``limit``, then "… and N more"."""
+def _fit_lines(heading: str, lines: Sequence[str], limit: int, unlisted: int = 0) -> str:
+    """``heading`` and as many whole ``lines`` as fit in ``limit``, then "… and N more".
+
+    ``unlisted`` counts items left out before rendering (a capped list), so N covers them too.
+    """
     parts = [heading] if heading else []
     size = len(heading)
     shown = 0
     for i, line in enumerate(lines):
         add = len(line) + (1 if parts else 0)
-        left = len(lines) - i - 1
+        left = len(lines) - i - 1 + unlisted
         tail = len(f"\n… and {left} more") if left else 0
         if size + add + tail > limit:
             break
         parts.append(line)
         size += add
         shown += 1
-    if shown < len(lines):
-        parts.append(f"… and {len(lines) - shown} more")
+    if shown < len(lines) + unlisted:
+        parts.append(f"… and {len(lines) - shown + unlisted} more")
     return cut("\n".join(parts), limit)
 
 
@@ -213,14 +216,20 @@ def _chunks(heading: str, lines: Sequence[str], limit: int) -> list[str]:
 
 
 def lines_section(
-    block_id: str, heading: str, lines: Sequence[str], *, limit: int = MAX_SECTION_TEXT
+    block_id: str,
+    heading: str,
+    lines: Sequence[str],
+    *,
+    limit: int = MAX_SECTION_TEXT,
+    unlisted: int = 0,
 ) -> SectionBlock:
-    """One section: ``heading`` and as many ``lines`` as fit, then "… and N more"."""
-    text = _fit_lines(heading, lines, limit)
+    """One section: ``heading`` and as many ``lines`` as fit, then "… and N more"
+    (``unlisted``: items of a capped list that ``lines`` leaves out)."""
+    text = _fit_lines(heading, lines, limit, unlisted)
     return {"type": "section", "block_id": _block_id(block_id), "text": _mrkdwn(text or " ")}
 
 
-def _header(text: str) -> HeaderBlock:
+def header_block(text: str) -> HeaderBlock:
     return {
         "type": "header",
         "block_id": "header",
@@ -232,7 +241,7 @@ def _header(text: str) -> HeaderBlock:
     }
 
 
-def _context(block_id: str, parts: Iterable[str]) -> ContextBlock:
+def context_block(block_id: str, parts: Iterable[str]) -> ContextBlock:
     elements = [_mrkdwn(cut(p, MAX_SECTION_TEXT)) for p in parts if p][:MAX_CONTEXT_ELEMENTS]
     return {"type": "context", "block_id": _block_id(block_id), "elements": elements}
 
@@ -260,7 +269,9 @@ def fit_message(text: str, blocks: Sequence[Block]) -> MessagePayload:
         size = _block_text(block)
         if len(kept) >= MAX_BLOCKS - 1 or used + size > MESSAGE_TEXT_BUDGET - 200:
             kept.append(
-                _context("cut", [f"… and {len(blocks) - i} more parts (all in the JSON report)"])
+                context_block(
+                    "cut", [f"… and {len(blocks) - i} more parts (all in the JSON report)"]
+                )
             )
             break
         kept.append(block)
@@ -298,24 +309,24 @@ def summary_block(report: Report) -> SectionBlock:
 # Sections
 
 
-def _ticket_line(ref: TicketRef, multi: bool) -> str:
+def ticket_line(ref: TicketRef, multi: bool) -> str:
     return f"• {ticket_link(ref, multi)} {safe(ref.title, TITLE_LIMIT)}"
 
 
 def _active_line(activity: Activity, multi: bool, why: bool) -> str:
-    line = f"{_ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state_text, 40)}"
+    line = f"{ticket_line(activity.ticket, multi)} — {safe(activity.ticket.state_text, 40)}"
     line += f" · activity {activity.score:.2f}"
     return f"{line} · {safe(activity.why, 200)}" if why else line
 
 
 def _waiting_lines(report: Report, multi: bool) -> list[str]:
-    lines = [f"{_ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
+    lines = [f"{ticket_line(w.ticket, multi)} — waiting {hours(w.hours)}" for w in report.waiting]
     if (more := waiting_more(report)) is not None:
         lines.append(more)
     return lines or [NO_WAITING]
 
 
-def _breakdown_line(row: Breakdown) -> str:
+def breakdown_line(row: Breakdown) -> str:
     return (
         f"• {safe(row.value, 80)}: {row.received} received · {row.resolved} resolved"
         f" · {row.pending} pending"
@@ -337,6 +348,22 @@ def _context_line(report: Report) -> list[str]:
     return parts
 
 
+def theme_lines_of(report: Report, count: int) -> list[str]:
+    """The first ``count`` themes, one mrkdwn line each: title, summary, its tickets' links."""
+    multi = len(report.repos) > 1
+    lines = []
+    for i, theme in enumerate(report.themes[:count], 1):
+        links = ", ".join(ticket_link(r, multi) for r in theme.tickets[:MAIN_THEME_LINKS])
+        extra = len(theme.tickets) - MAIN_THEME_LINKS
+        if extra > 0:
+            links += f" and {extra} more"
+        lines.append(
+            f"*{theme_number(theme, i)}{safe(theme.title, 100)}* —"
+            f" {safe(theme_summary(theme), 300)}\n{links}"
+        )
+    return lines
+
+
 def fallback_text(report: Report) -> str:
     """The notification text: the period and its three headline numbers."""
     f = report.figures
@@ -351,8 +378,8 @@ def main_message(report: Report) -> MessagePayload:
     """The main message: header, summary, most active tickets, themes, recommendations."""
     multi = len(report.repos) > 1
     blocks: list[Block] = [
-        _header(f"Support report: {report.period.describe()}"),
-        _context("meta", _context_line(report)),
+        header_block(f"Support report: {report.period.describe()}"),
+        context_block("meta", _context_line(report)),
         summary_block(report),
         _divider("div-1"),
     ]
@@ -373,16 +400,7 @@ def main_message(report: Report) -> MessagePayload:
         )
 
     if report.themes:
-        theme_lines = []
-        for i, theme in enumerate(report.themes[:MAIN_THEMES], 1):
-            links = ", ".join(ticket_link(r, multi) for r in theme.tickets[:MAIN_THEME_LINKS])
-            extra = len(theme.tickets) - MAIN_THEME_LINKS
-            if extra > 0:
-                links += f" and {extra} more"
-            theme_lines.append(
-                f"*{theme_number(theme, i)}{safe(theme.title, 100)}* —"
-                f" {safe(theme_summary(theme), 300)}\n{links}"
-            )
+        theme_lines = theme_lines_of(report, MAIN_THEMES)
         if len(report.themes) > MAIN_THEMES:
             theme_lines.append(f"… and {len(report.themes) - MAIN_THEMES} more in the thread")
         blocks.append(lines_section("themes", "*Common issues*", theme_lines))
@@ -413,7 +431,7 @@ def main_message(report: Report) -> MessagePayload:
             )
         )
     blocks.append(
-        _context(
+        context_block(
             "more",
             [
                 "Why each ticket is active, labels, form fields and every related ticket:"
@@ -440,13 +458,13 @@ def _detail_sections(report: Report) -> list[tuple[str, str, list[str]]]:
         (
             "labels",
             "*By label*",
-            [_breakdown_line(b) for b in labels]
+            [breakdown_line(b) for b in labels]
             or ["No labelled ticket was received or resolved in this period."],
         )
     )
     fields = [b for b in report.breakdown if b.dimension != "label"]
     for n, name in enumerate(dict.fromkeys(b.dimension for b in fields)):
-        rows = [_breakdown_line(b) for b in fields if b.dimension == name]
+        rows = [breakdown_line(b) for b in fields if b.dimension == name]
         sections.append((f"field-{n}", f"*By form field: {safe(name, 80)}*", rows))
     for i, theme in enumerate(report.themes, 1):
         sections.append(
@@ -454,7 +472,7 @@ def _detail_sections(report: Report) -> list[tuple[str, str, list[str]]]:
                 f"theme-{i}",
                 f"*{theme_number(theme, i)}{safe(theme.title, 100)}*"
                 f" — {safe(theme_summary(theme), 300)}",
-                [_ticket_line(r, multi) for r in theme.tickets],
+                [ticket_line(r, multi) for r in theme.tickets],
             )
         )
     if report.daily_links:
@@ -490,7 +508,7 @@ def thread_messages(report: Report) -> list[MessagePayload]:
         if current and (len(current) >= MAX_BLOCKS - 1 or used + size > MESSAGE_TEXT_BUDGET - 200):
             if len(messages) == MAX_THREAD_MESSAGES - 1:
                 current.append(
-                    _context(
+                    context_block(
                         "cut", [f"… and {len(blocks) - i} more parts (all in the JSON report)"]
                     )
                 )

@@ -327,7 +327,7 @@ class FakeDiscord:
 
     def autocomplete(self, current: str) -> dict[str, Any]:
         """An ``INTERACTION_CREATE`` payload asking to complete the ``period`` option."""
-        payload = self.interaction(options={"period": current})
+        payload = self.interaction(options={"request": current})
         payload["type"] = 4
         payload["data"]["options"][0]["focused"] = True
         return payload

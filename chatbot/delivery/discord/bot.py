@@ -10,8 +10,14 @@ globally), and connects in a background task; ``await bot.stop()`` closes it.
 The client asks for the ``guilds`` and ``guild_messages`` intents only: never the privileged
 ``message_content``, since Discord delivers the content of messages that mention the bot.
 
-Handlers stay thin: parse with the shared grammar, answer or defer at once, build the report
-off the loop, render with :mod:`chatbot.render.discord_embeds`, send with mentions off.
+Handlers stay thin: parse with the shared grammar (a period, or a question such as
+``waiting`` or ``explain #723``, see :mod:`chatbot.core.questions`), answer or defer at once,
+build the report or answer off the loop, render with :mod:`chatbot.render.discord_embeds`
+or :mod:`chatbot.render.answers_discord`, send with mentions off. Both handlers route on the
+question's kind in the same order: ``schedule`` to
+:func:`~chatbot.delivery.discord.schedule_commands.answer_schedule` (a mention is pointed to
+the command, which carries the member's permissions), ``help``, a report, then every other
+question through ``DiscordDeps.ask``.
 With a ``chart`` in the deps, every report (command, mention, scheduled post) carries its
 chart as ``chart.png``, shown in the first embed; a chart that fails to draw is logged and
 the report goes out without it.
@@ -31,12 +37,13 @@ import yarl
 from aiohttp import web
 from discord import app_commands
 
+from chatbot.core.answers import Answer
 from chatbot.core.errors import UserInputError
-from chatbot.core.grammar import Calendar, parse_mention, parse_request
+from chatbot.core.grammar import Calendar
 from chatbot.core.periods import Period
 from chatbot.core.ports import ReportPoster, ScheduleBook
+from chatbot.core.questions import Question, parse_question
 from chatbot.core.report import Report
-from chatbot.core.schedule_requests import is_schedule_command
 from chatbot.delivery.discord.errors import (
     DiscordTokenRefused,
     DiscordUnavailable,
@@ -46,16 +53,19 @@ from chatbot.delivery.discord.messages import (
     APOLOGY,
     COMMAND,
     COMMON_PERIODS,
+    OPTION,
     PRIVATE_MENTION,
+    SCHEDULE_BY_COMMAND,
     bad_request_text,
     help_text,
 )
 from chatbot.delivery.discord.poster import DiscordReportPoster
 from chatbot.delivery.discord.schedule_commands import answer_schedule
 from chatbot.lazylog import get_logger
+from chatbot.render.answers_discord import render_answer_discord
 from chatbot.render.chart import CHART_FILENAME
 from chatbot.render.discord_embeds import DiscordMessage, render_discord_message
-from chatbot.service import ReportService, SharedBuilds
+from chatbot.service import ReportService, SharedBuilds, answer_question
 
 log = get_logger(__name__)
 
@@ -86,12 +96,13 @@ def intents() -> discord.Intents:
 
 @dataclass(frozen=True, kw_only=True)
 class DiscordDeps:
-    """What the handlers need: the team calendar, a way to build a period's report, and
-    (optionally) a way to draw its chart."""
+    """What the handlers need: the team calendar, a way to build a period's report,
+    (optionally) a way to draw its chart, and a way to answer questions (``waiting``…)."""
 
     calendar: Callable[[], Calendar]
     build_report: Callable[[Period], Awaitable[Report]]
     chart: Callable[[Report], bytes] | None = None
+    ask: Callable[[Question], Awaitable[Answer]] | None = None
     #: the chat's schedules (``schedule …`` commands), and who may change them besides admins
     schedules: ScheduleBook | None = None
     schedule_admins: frozenset[str] = frozenset()
@@ -131,10 +142,16 @@ class DiscordDeps:
         schedule_admins: frozenset[str] = frozenset(),
     ) -> DiscordDeps:
         """Deps over a :class:`ReportService` (see :class:`SharedBuilds`)."""
+        builds = SharedBuilds(service)
+
+        async def ask(question: Question) -> Answer:
+            return await answer_question(service, builds.build, question)
+
         return cls(
             calendar=service.calendar,
-            build_report=SharedBuilds(service).build,
+            build_report=builds.build,
             chart=chart,
+            ask=ask,
             schedules=schedules,
             schedule_admins=schedule_admins,
         )
@@ -228,12 +245,16 @@ class SupportReportClient(discord.Client):
 
 
 def _command(deps: DiscordDeps) -> app_commands.Command[app_commands.Group, ..., None]:
-    @app_commands.command(name=COMMAND, description="A support report for a period")
-    @app_commands.describe(period="last-week, yesterday, 2025-04-21..2025-04-27 … (add private)")
-    async def support_report(interaction: discord.Interaction, period: str = "") -> None:
-        await answer_command(deps, interaction, period)
+    @app_commands.command(
+        name=COMMAND, description="A support report for a period, a question, or a schedule"
+    )
+    @app_commands.describe(
+        request="last-week, 2025-04-21..2025-04-27 … (add private); waiting, trend, help…"
+    )
+    async def support_report(interaction: discord.Interaction, request: str = "") -> None:
+        await answer_command(deps, interaction, request)
 
-    @support_report.autocomplete("period")
+    @support_report.autocomplete(OPTION)
     async def complete(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -243,7 +264,7 @@ def _command(deps: DiscordDeps) -> app_commands.Command[app_commands.Group, ...,
 
 
 def period_choices(current: str) -> list[app_commands.Choice[str]]:
-    """The common periods that contain what was typed so far (all of them when nothing)."""
+    """The common periods and questions that contain what was typed so far (all when nothing)."""
     typed = current.strip().lower()
     found = [p for p in COMMON_PERIODS if typed in p] or list(COMMON_PERIODS)
     return [app_commands.Choice(name=p, value=p) for p in found[:25]]
@@ -251,33 +272,31 @@ def period_choices(current: str) -> list[app_commands.Choice[str]]:
 
 async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, text: str) -> None:
     """Parse; answer a bad period or help at once; else defer, build, follow up with embeds."""
-    # -- schedules (h-schedules): schedule …, schedules, unschedule NAME --------------------
-    if is_schedule_command(text):
-        await answer_schedule(
-            deps.schedules, deps.schedule_admins, deps.calendar(), interaction, text
-        )
-        return
-    # -- reports ---------------------------------------------------------------------------
     channel = str(interaction.channel_id or "")
     started = time.perf_counter()
     with structlog.contextvars.bound_contextvars(
         platform="discord", channel=channel, command=f"/{COMMAND}"
     ):
         try:
-            request = parse_request(text, deps.calendar())
+            request = parse_question(text, deps.calendar(), free_text=False)
         except UserInputError as exc:
             await interaction.response.send_message(
                 bad_request_text(str(exc)), ephemeral=True, allowed_mentions=NONE
             )
             log.info("discord_command_done", outcome="bad_request", problem=str(exc))
             return
-        if request.help or request.period is None:
+        if request.kind == "schedule":
+            await answer_schedule(
+                deps.schedules, deps.schedule_admins, deps.calendar(), interaction, text
+            )
+            log.info("discord_command_done", outcome="schedule")
+            return
+        if request.kind == "help" or (request.period is None and request.kind != "waiting"):
             await interaction.response.send_message(
                 help_text(), ephemeral=True, allowed_mentions=NONE
             )
             log.info("discord_command_done", outcome="help")
             return
-        period = request.period
         await interaction.response.defer(ephemeral=request.private, thinking=True)
         deferred_ms = round((time.perf_counter() - started) * 1000)
 
@@ -285,6 +304,23 @@ async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, te
             await interaction.followup.send(line, ephemeral=request.private, allowed_mentions=NONE)
 
         outcome = "failed"
+        period = request.period
+        if request.kind != "report" or period is None:
+            async with answering(say):
+                answer = render_answer_discord(await _ask(deps, request))
+                await interaction.followup.send(
+                    embeds=_embeds(answer), ephemeral=request.private, allowed_mentions=NONE
+                )
+                outcome = "answered"
+            log.info(
+                "discord_command_done",
+                outcome=outcome,
+                question=request.kind,
+                private=request.private,
+                deferred_ms=deferred_ms,
+                ms=round((time.perf_counter() - started) * 1000),
+            )
+            return
         async with answering(say):
             message, files = await deps.attach(await deps.build_report(period))
             await interaction.followup.send(
@@ -317,13 +353,22 @@ async def answer_mention(deps: DiscordDeps, message: discord.Message) -> None:
         outcome = "failed"
         period_label: str | None = None
         async with answering(say):
-            request = parse_mention(message.content, deps.calendar())
-            if request.help or request.period is None:
+            request = parse_question(message.content, deps.calendar(), free_text=True)
+            if request.kind == "schedule":  # changes need the command's permissions
+                await say(SCHEDULE_BY_COMMAND)
+                outcome = "schedule_by_command"
+            elif request.kind == "help":
                 await say(help_text())
                 outcome = "help"
             elif request.private:
                 await say(PRIVATE_MENTION)
                 outcome = "private_refused"
+            elif request.kind != "report" or request.period is None:
+                answer = render_answer_discord(await _ask(deps, request))
+                await message.reply(
+                    embeds=_embeds(answer), allowed_mentions=NONE, mention_author=False
+                )
+                outcome = "answered"
             else:
                 period_label = request.period.label
                 rendered, files = await deps.attach(await deps.build_report(request.period))
@@ -340,6 +385,12 @@ async def answer_mention(deps: DiscordDeps, message: discord.Message) -> None:
             period=period_label,
             ms=round((time.perf_counter() - started) * 1000),
         )
+
+
+async def _ask(deps: DiscordDeps, question: Question) -> Answer:
+    if deps.ask is None:
+        raise RuntimeError("these Discord deps answer no question; build them with for_service")
+    return await deps.ask(question)
 
 
 class DiscordBot:

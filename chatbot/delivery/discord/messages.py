@@ -6,12 +6,14 @@ One place for every sentence, so handlers stay thin and tests can compare exact 
 from __future__ import annotations
 
 from chatbot.core.grammar import ACCEPTED
+from chatbot.core.questions import DEFAULT_PERIOD, EXPLAIN_PERIOD, QUESTIONS
 from chatbot.render.discord_embeds import escape
 
 COMMAND = "support-report"
-OPTION = "period"
+OPTION = "request"
+"""The command's one text option: a period, a question or a schedule command."""
 
-#: What autocomplete offers for ``period`` (at most 25, Discord's limit).
+#: What autocomplete offers for ``period`` (at most 25, Discord's limit): periods, then questions.
 COMMON_PERIODS: tuple[str, ...] = (
     "today",
     "yesterday",
@@ -25,6 +27,17 @@ COMMON_PERIODS: tuple[str, ...] = (
     "last-90-days",
     "last-week private",
     "this-month private",
+    "waiting",
+    "top labels",
+    "themes",
+    "trend",
+    "trend last-month",
+    "help",
+)
+
+SCHEDULE_BY_COMMAND = (
+    f"Schedules are set with the command: `/{COMMAND} schedule daily 09:00 yesterday`;"
+    f" `/{COMMAND} schedule help` lists the forms."
 )
 
 APOLOGY = (
@@ -39,13 +52,20 @@ PRIVATE_MENTION = (
 
 
 def help_text() -> str:
-    """How to ask for a report: the accepted periods and the ``private`` word."""
+    """Every question and period form, and the ``private`` word, in one short message."""
     forms = ", ".join(f"`{form}`" for form in ACCEPTED)
+    questions = ", ".join(f"`{q}`" for q in QUESTIONS)
     return (
-        f"Ask for a support report with `/{COMMAND} period:<period>`, e.g. `last-week`,"
+        f"Ask for a support report with `/{COMMAND} request:<period>`, e.g. `last-week`,"
         " or mention me: *@support-report what happened yesterday?*\n"
+        f"Questions: {questions}, e.g. `/{COMMAND} request:waiting` or"
+        f" *@support-report what is waiting on us?* (without a period: `{DEFAULT_PERIOD}`;"
+        f" explain: `{EXPLAIN_PERIOD}`).\n"
         f"Periods: {forms}.\n"
-        "Add `private` to the period to get the report only for yourself."
+        "Add `private` to the period to get the report only for yourself.\n"
+        f"Schedules: `/{COMMAND} request:schedules` lists this channel's; members with Manage"
+        f" Server add one with `request:schedule weekly monday 09:00 last-week`"
+        f" (`request:schedule help`) and remove one with `request:unschedule NAME`."
     )
 
 

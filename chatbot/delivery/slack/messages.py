@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from chatbot.core.grammar import ACCEPTED
 from chatbot.core.periods import Period
+from chatbot.core.questions import DEFAULT_PERIOD, EXPLAIN_PERIOD, QUESTIONS
 from chatbot.render.slack_blocks import escape
 
 COMMAND = "/support-report"
@@ -16,6 +17,11 @@ APOLOGY = (
     " please try again, or tell whoever runs the bot."
 )
 
+SCHEDULE_BY_COMMAND = (
+    f"Schedules are set with the command: `{COMMAND} schedule daily 09:00 yesterday`;"
+    f" `{COMMAND} schedule help` lists the forms."
+)
+
 STORE_UNAVAILABLE = (
     "Sorry, I can't reach my ticket store right now; please try again in a minute,"
     " or tell whoever runs the bot."
@@ -23,13 +29,20 @@ STORE_UNAVAILABLE = (
 
 
 def help_text(command: str = COMMAND) -> str:
-    """How to ask for a report: the accepted periods and the ``private`` word."""
+    """Every question and period form, and the ``private`` word, in one short message."""
     forms = ", ".join(f"`{form}`" for form in ACCEPTED)
+    questions = ", ".join(f"`{q}`" for q in QUESTIONS)
     return (
         f"Ask for a support report with `{command} <period>`, e.g. `{command} last-week`,"
         f" or mention me: _@support-report what happened yesterday?_\n"
+        f"Questions: {questions}, e.g. `{command} waiting` or"
+        f" _@support-report what is waiting on us?_ (without a period: `{DEFAULT_PERIOD}`;"
+        f" explain: `{EXPLAIN_PERIOD}`).\n"
         f"Periods: {forms}.\n"
-        "Add `private` to get the report only for yourself."
+        "Add `private` to get the report only for yourself.\n"
+        f"Schedules: `{command} schedules` lists this channel's; admins add one with"
+        f" `{command} schedule weekly monday 09:00 last-week` (`{command} schedule help`)"
+        f" and remove one with `{command} unschedule NAME`."
     )
 
 

@@ -1,8 +1,10 @@
-"""``/support-report <request>``: ack at once, then post the report to the channel.
+"""``/support-report <request>``: ack at once, then post the report (or the answer) to the channel.
 
-Parse with the shared grammar, ack (help, a bad period, or "Working on…"), build the report
-off the loop, post it (or show it only to the caller with ``private``). Failures after the
-ack reach the caller through the ``response_url``.
+Parse with the shared grammar (a period, or a question: ``waiting``, ``explain #723``…), ack
+(help, a bad request, or "Working on…"), build the report or answer off the loop, post it
+(or show it only to the caller with ``private``). Failures after the ack reach the caller
+through the ``response_url``. ``schedule…`` words go to
+:func:`~chatbot.delivery.slack.schedule_commands.answer_schedule`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from chatbot.core.errors import UserInputError
-from chatbot.core.grammar import parse_request
-from chatbot.core.schedule_requests import is_schedule_command
+from chatbot.core.questions import parse_question
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.errors import answering
+from chatbot.delivery.slack.listeners import questions
 from chatbot.delivery.slack.messages import (
     APOLOGY,
     COMMAND,
@@ -30,6 +32,7 @@ from chatbot.delivery.slack.messages import (
 from chatbot.delivery.slack.poster import respond_text
 from chatbot.delivery.slack.schedule_commands import answer_schedule
 from chatbot.lazylog import get_logger
+from chatbot.render.slack_blocks import MessagePayload
 
 log = get_logger(__name__)
 
@@ -46,11 +49,6 @@ async def answer_command(
     deps: SlackDeps, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
 ) -> None:
     """Parse, ack, build, post; every path ends with one ``slack_command_done`` line."""
-    # -- schedules (h-schedules): schedule …, schedules, unschedule NAME --------------------
-    if is_schedule_command(str(command.get("text", ""))):
-        await answer_schedule(deps, ack, command)
-        return
-    # -- reports ---------------------------------------------------------------------------
     channel = str(command.get("channel_id", ""))
     started = time.perf_counter()
     with (
@@ -58,7 +56,9 @@ async def answer_command(
         deps.inflight.track(),
     ):
         try:
-            request = parse_request(str(command.get("text", "")), deps.service.calendar())
+            request = parse_question(
+                str(command.get("text", "")), deps.service.calendar(), free_text=False
+            )
         except UserInputError as exc:
             await ack(text=bad_request_text(str(exc)), response_type="ephemeral")
             log.info("slack_command_done", outcome="bad_request", problem=str(exc))
@@ -67,17 +67,47 @@ async def answer_command(
             log.exception("slack_command_failed")
             await ack(text=APOLOGY, response_type="ephemeral")
             return
-        if request.help or request.period is None:
+        if request.kind == "schedule":
+            await answer_schedule(deps, ack, command)
+            log.info("slack_command_done", outcome="schedule")
+            return
+        if request.kind == "help":
             await ack(text=help_text(), response_type="ephemeral")
             log.info("slack_command_done", outcome="help")
             return
-        period = request.period
-        await ack(text=working_text(period), response_type="ephemeral")
 
         async def say(text: str) -> None:
             await respond_text(respond, text)
 
         outcome = "failed"
+        if questions.is_answered_here(request):
+            await ack()
+
+            async def send(payload: MessagePayload) -> None:
+                if request.private:
+                    await respond_text(respond, payload["text"], blocks=payload["blocks"])
+                else:
+                    await deps.poster.client.chat_postMessage(
+                        channel=channel,
+                        text=payload["text"],
+                        blocks=list(payload["blocks"]),  # type: ignore[arg-type]
+                        unfurl_links=False,
+                    )
+
+            async with answering(say):
+                await questions.answer(deps, request, send)
+                outcome = "answered"
+            log.info(
+                "slack_command_done",
+                outcome=outcome,
+                question=request.kind,
+                private=request.private,
+                ms=round((time.perf_counter() - started) * 1000),
+            )
+            return
+        period = request.period
+        assert period is not None  # a report always has its period
+        await ack(text=working_text(period), response_type="ephemeral")
         async with answering(say):
             report = await deps.build_report(period)
             if request.private:

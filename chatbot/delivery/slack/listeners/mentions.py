@@ -1,7 +1,8 @@
-"""``@support-report <plain words>``: the report, in the mention's thread.
+"""``@support-report <plain words>``: the report or the answer, in the mention's thread.
 
 Bolt acks the event before this runs; duplicates and retries were dropped by
-:mod:`chatbot.delivery.slack.middleware`. The period comes from ``parse_mention``; no period
+:mod:`chatbot.delivery.slack.middleware`. The words are read by ``parse_question`` (free
+text): a question ("what is waiting on us?") is answered, a period gets the report, neither
 means help. Problems are answered in the same thread.
 """
 
@@ -13,11 +14,13 @@ from typing import Any
 import structlog
 from slack_bolt.async_app import AsyncApp
 
-from chatbot.core.grammar import parse_mention
+from chatbot.core.questions import parse_question
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.errors import answering
-from chatbot.delivery.slack.messages import help_text
+from chatbot.delivery.slack.listeners import questions
+from chatbot.delivery.slack.messages import SCHEDULE_BY_COMMAND, help_text
 from chatbot.lazylog import get_logger
+from chatbot.render.slack_blocks import MessagePayload
 
 log = get_logger(__name__)
 
@@ -51,11 +54,39 @@ async def answer_mention(deps: SlackDeps, event: dict[str, Any]) -> None:
         outcome = "failed"
         period_label: str | None = None
         async with answering(say):
-            request = parse_mention(str(event.get("text", "")), deps.service.calendar())
-            if request.help or request.period is None:
+            request = parse_question(
+                str(event.get("text", "")), deps.service.calendar(), free_text=True
+            )
+
+            async def send(payload: MessagePayload) -> None:
+                blocks = list(payload["blocks"])
+                if request.private:
+                    await deps.poster.client.chat_postEphemeral(
+                        channel=channel,
+                        user=user,
+                        text=payload["text"],
+                        blocks=blocks,  # type: ignore[arg-type]
+                        thread_ts=thread_ts,
+                    )
+                else:
+                    await deps.poster.client.chat_postMessage(
+                        channel=channel,
+                        thread_ts=thread_ts,
+                        text=payload["text"],
+                        blocks=blocks,  # type: ignore[arg-type]
+                        unfurl_links=False,
+                    )
+
+            if request.kind == "schedule":  # changes go through the command
+                await say(SCHEDULE_BY_COMMAND)
+                outcome = "schedule_by_command"
+            elif request.kind == "help":
                 await say(help_text())
                 outcome = "help"
-            else:
+            elif questions.is_answered_here(request):
+                await questions.answer(deps, request, send)
+                outcome = "answered"
+            elif request.period is not None:
                 period_label = request.period.label
                 report = await deps.build_report(request.period)
                 if request.private:
