@@ -16,6 +16,9 @@ Shared by ``tests/test_replicas.py``, ``tests/test_replicas_discord.py`` and
   after a post (inside the fake, once the message is stored and before it is answered), kills
   at random, injects 429s (one longer than the lease, on request) and 5xx into the post
   route, terminates the replicas' database connections, and stops every replica for a while;
+  the tests play its moves one by one with :meth:`Chaos.perform`, each waiting for the event
+  that shows it happened (a claimed row, a stored post, an answered failure, a firing missed),
+  never for a fixed time; ``benchmarks/soak.py`` plays them on a clock (:meth:`Chaos.run`);
 - :func:`check` compares the delivery log with the posts the fake platform received.
 """
 
@@ -55,6 +58,9 @@ from tests.fakes.slack_api import FakeSlack
 ROOT = Path(__file__).resolve().parents[1]
 HOST = socket.gethostname()
 APP_NAME = "chatbot-replica"
+#: How long any one wait for an event may take before the test fails saying what it waited
+#: for: a guard against a hang, far above what the slowest machine needs, never a pace.
+GUARD = 120.0
 
 #: Two schedules, two targets each: one by ``#name``, one by channel id.
 SCHEDULES = """
@@ -462,7 +468,7 @@ class Cluster:
                 return replica
         return None
 
-    def wait_healthy(self, timeout: float = 60.0) -> None:
+    def wait_healthy(self, timeout: float = GUARD) -> None:
         """Wait until every running replica answers ``/healthz``; raise if one died."""
         deadline = time.monotonic() + timeout
         waiting = list(self.alive())
@@ -664,6 +670,81 @@ class Chaos:
                 self.counts.restarts += 1
         if now <= self._claim_kill_until:
             self._try_claim_kill()
+
+    # -- moves played one by one, each until its event ---------------------------------------
+
+    def until(self, condition: Callable[[], bool], what: str, timeout: float = GUARD) -> None:
+        """Keep stepping (restarts, an armed claim kill) until ``condition`` holds.
+
+        Raises:
+            AssertionError: ``condition`` still did not hold after ``timeout`` s (a hang).
+        """
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {what} within {timeout:.0f} s")
+            self.step()
+            time.sleep(0.02)
+
+    def perform(self, action: str) -> None:
+        """Do one move (see :meth:`act`) and wait until it has taken effect.
+
+        A kill after a claim or a post waits for a replica to claim or post and be killed; an
+        injected 429 or 5xx waits until the fake has answered it to a replica; a connection
+        drop waits for a replica session to end; a random kill, for a replica to be running.
+        """
+        counts = self.counts
+        if action == "claim_kill":
+            before = counts.kills_after_claim
+            self._claim_kill_until = float("inf")
+            self.until(lambda: counts.kills_after_claim > before, "replica killed holding a claim")
+        elif action == "post_kill":
+            before = counts.kills_after_post
+            with self._lock:
+                self._post_kill_until = float("inf")
+            self.until(lambda: counts.kills_after_post > before, "replica killed after a post")
+        elif action == "random_kill":
+            before = counts.random_kills
+            self.until(lambda: bool(self.cluster.alive()), "replica running to kill")
+            self.act(action)
+            assert counts.random_kills > before
+        elif action == "drop_connections":
+            self.until(lambda: self.drop_connections() > 0, "replica database session to end")
+        elif action in ("rate_limit", "long_rate_limit", "server_error"):
+            self.act(action)
+            platform = self.cluster.platform
+            self.until(lambda: not platform.failures_left(), f"post answered with the {action}")
+        else:
+            raise ValueError(f"unknown action {action!r}")
+
+    def perform_all(self, moves: tuple[str, ...]) -> None:
+        """Play ``moves`` one after the other, in an order drawn from the seed."""
+        order = list(moves)
+        self.rng.shuffle(order)
+        for action in order:
+            self.perform(action)
+
+    def outage_over(self, firings: int) -> tuple[datetime, datetime]:
+        """Stop every replica until each schedule has fired ``firings`` times; start them all.
+
+        Returns the outage's start (every replica stopped) and end (before they start again).
+        """
+        self.restarting = False
+        self._claim_kill_until = self._post_kill_until = 0.0
+        self.cluster.stop_all()
+        with self._lock:
+            self._restart_at.clear()
+        self.counts.outages += 1
+        start = datetime.now(UTC)
+        last = max(
+            s.fire_times(start, start + timedelta(minutes=10))[firings - 1]
+            for s in self.cluster.schedules()
+        )
+        self.until(lambda: datetime.now(UTC) > last, f"{firings} firings of each schedule")
+        end = datetime.now(UTC)
+        self.cluster.start_all()
+        self.restarting = True
+        return start, end
 
     # -- scripted runs ------------------------------------------------------------------------
 

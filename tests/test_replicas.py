@@ -2,7 +2,7 @@
 
 The replicas are separate processes (``python -m chatbot serve``), started together on an
 empty database, posting to the fake Slack running in this process, with two schedules firing
-every 2 and 3 seconds to ``#support`` (by name) and ``C0OTHER`` (by id). While they run,
+every 3 and 5 seconds to ``#support`` (by name) and ``C0OTHER`` (by id). While they run,
 replicas are SIGKILLed right after claiming a row, right after a post reached Slack (before
 the replica hears back), and at random; they come back; all of them stop for longer than
 several fire intervals and start again (catch-up); ``chat.postMessage`` answers 429s (some
@@ -10,8 +10,11 @@ with a Retry-After longer than the lease) and 5xx; the replicas' database sessio
 terminated. Then every firing up to the end must have been posted exactly once, with no
 gap, and the delivery log must say so.
 
-The moves come from a seeded RNG (``REPLICA_TEST_SEED``, default 6); timings are bounded
-waits on observable states, never sleeps standing in for a result.
+The moves come one at a time, in an order drawn from a seeded RNG (``REPLICA_TEST_SEED``,
+default 6), and each waits for the event that shows it happened (a row claimed, a post
+stored, a failure answered, each schedule's firings missed), then all firings up to the end
+for their rows to be posted: no fixed sleep and no pace a loaded machine could miss, only a
+guard of two minutes on each wait against a hang.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pytest
 from tests.fakes.slack_api import FakeSlack
 from tests.pg import fresh_database
 from tests.replica_harness import (
+    GUARD,
     SUPPORT_ID,
     Chaos,
     Cluster,
@@ -36,8 +40,26 @@ from tests.replica_harness import (
 pytestmark = pytest.mark.postgres
 
 SEED = int(os.environ.get("REPLICA_TEST_SEED", "6"))
-LEASE = 3.0
-OUTAGE = 8.0  # longer than several fire intervals (2 s, 3 s); far inside the catch-up window
+LEASE = 3.0  # a post must end within half of it (under load too)
+TICK = 0.25
+OUTAGE_FIRINGS = 1  # each schedule fires with every replica down; far inside the catch-up
+#: Two schedules, two targets each (``#support`` by name, ``C0OTHER`` by id): about one firing
+#: a second, which three replicas keep up with on a loaded machine while they are killed.
+SCHEDULES = """
+[[schedules]]
+name = "every-3s"
+cron = "*/3 * * * * *"
+timezone = "Europe/Berlin"
+period = "yesterday"
+targets = ["slack:#support", "slack:C0OTHER"]
+
+[[schedules]]
+name = "every-5s"
+cron = "*/5 * * * * *"
+timezone = "UTC"
+period = "last-week"
+targets = ["slack:#support", "slack:C0OTHER"]
+"""
 
 FIRST_PHASE = (
     "claim_kill",
@@ -59,22 +81,27 @@ def test_three_replicas_post_every_firing_exactly_once(tmp_path: Path) -> None:
     """Killed, restarted, stopped, rate limited and cut off replicas post each firing once."""
     rng = random.Random(SEED)
     with fresh_database("support_report_replicas") as url, FakeSlack() as fake:
-        cluster = Cluster(fake=fake, database_url=url, workdir=tmp_path, lease=LEASE)
+        cluster = Cluster(
+            fake=fake,
+            database_url=url,
+            workdir=tmp_path,
+            lease=LEASE,
+            tick=TICK,
+            schedules=SCHEDULES,
+        )
         chaos: Chaos | None = None
         try:
             cluster.start_all()
             cluster.wait_healthy()
-            chaos = Chaos(cluster, rng)
-            chaos.run(22, chaos.plan(22, every=1.5, must=FIRST_PHASE))
-            outage_start = datetime.now(UTC)
-            chaos.outage(OUTAGE)
-            outage_end = datetime.now(UTC)
+            chaos = Chaos(cluster, rng, restart_after=(0.2, 1.0))
+            chaos.perform_all(FIRST_PHASE)
+            outage_start, outage_end = chaos.outage_over(OUTAGE_FIRINGS)
             cluster.wait_healthy()
-            chaos.run(10, chaos.plan(10, every=2.0, must=SECOND_PHASE))
+            chaos.perform_all(SECOND_PHASE)
             chaos.calm()
             cutoff = datetime.now(UTC)
-            settled = chaos.settle(cutoff, timeout=60)
-            served = chaos.drain_faults(timeout=15)
+            settled = chaos.settle(cutoff, timeout=GUARD)
+            served = chaos.drain_faults(timeout=GUARD)
             cluster.stop_all()
             rows = delivery_rows(url)
             outcome = check(rows, fake, cluster.schedules(), cutoff)
@@ -88,7 +115,7 @@ def test_three_replicas_post_every_firing_exactly_once(tmp_path: Path) -> None:
 
     counts = chaos.counts
     report = f"seed {SEED}; {outcome.summary()}; {counts}\n{cluster.tails()}"
-    assert settled, f"firings still open after 60 s: {report}"
+    assert settled, f"firings still open after {GUARD:.0f} s: {report}"
     assert outcome.problems() == [], report
     assert set(outcome.statuses) == {"posted"}, report  # nothing failed, nothing skipped
     assert outcome.posted == outcome.firings == len(outcome.latencies), report
@@ -100,7 +127,9 @@ def test_three_replicas_post_every_firing_exactly_once(tmp_path: Path) -> None:
     for key in counts.posted_keys + counts.claimed_keys:  # taken over, found or posted once
         row = outcome.rows[key]
         assert (row.status, row.attempts >= 2) == ("posted", True), (key, row, report)
-    missed = [r for r in rows if outage_start < r.fire_time < outage_end]
-    assert len(missed) >= 2 * int(OUTAGE / 3), report  # posted after the outage, not skipped
+    schedules = cluster.schedules()
+    missed = [r for r in rows if outage_start < r.fire_time <= outage_end]
+    expected = sum(len(s.fire_times(outage_start, outage_end)) * len(s.targets) for s in schedules)
+    assert len(missed) == expected >= 2 * OUTAGE_FIRINGS * len(schedules), report  # not skipped
     posted_to = {r.message_id.split("/")[0] for r in rows if r.message_id}
     assert posted_to == {SUPPORT_ID, "C0OTHER"}, report

@@ -3,7 +3,7 @@
 The replicas are separate processes (``python -m chatbot serve``) with only Discord
 configured (``DISCORD_TOKEN``, one token each, and ``DISCORD_API_URL`` pointing at the
 fake Discord running in this process), started together on an empty PostgreSQL database,
-with two schedules firing every 2 and 3 seconds to two Discord channels. While they run,
+with two schedules firing every 3 and 5 seconds to two Discord channels. While they run,
 replicas are SIGKILLed right after claiming a row, right after a post was stored by the fake
 (before the replica hears back), and at random; they come back; channel posts answer 429s
 (discord.py's headers; one asks to wait longer than the lease) and 5xx; the replicas'
@@ -11,8 +11,11 @@ database sessions are terminated. Then every firing up to the end must have been
 exactly once (counted by the delivery key in the stored messages' footers), with no gap,
 and the delivery log must say so, with the message ids the fake gave.
 
-The moves come from a seeded RNG (``REPLICA_TEST_SEED``, default 6); timings are bounded
-waits on observable states, never sleeps standing in for a result.
+The moves come one at a time, in an order drawn from a seeded RNG (``REPLICA_TEST_SEED``,
+default 6), and each waits for the event that shows it happened (a row claimed, a post
+stored, a failure answered), then all firings up to the end for their rows to be posted: no
+fixed sleep and no pace a loaded machine could miss, only a guard of two minutes on each
+wait against a hang.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 from tests.pg import fresh_database
 from tests.replica_harness import (
     DISCORD_POST,
+    GUARD,
     Chaos,
     Cluster,
     FakeDiscordPlatform,
@@ -40,19 +44,20 @@ from tests.replica_harness import (
 pytestmark = pytest.mark.postgres
 
 SEED = int(os.environ.get("REPLICA_TEST_SEED", "6"))
-LEASE = 3.0
+LEASE = 3.0  # a post must end within half of it (under load too)
+TICK = 0.25
 OTHER_ID = "1300000000000000002"  # the fake's second channel
 SCHEDULES = f"""
 [[schedules]]
-name = "every-2s"
-cron = "*/2 * * * * *"
+name = "every-3s"
+cron = "*/3 * * * * *"
 timezone = "Europe/Berlin"
 period = "yesterday"
 targets = ["discord:{CHANNEL_ID}", "discord:{OTHER_ID}"]
 
 [[schedules]]
-name = "every-3s"
-cron = "*/3 * * * * *"
+name = "every-5s"
+cron = "*/5 * * * * *"
 timezone = "UTC"
 period = "last-week"
 targets = ["discord:{CHANNEL_ID}", "discord:{OTHER_ID}"]
@@ -81,18 +86,19 @@ def test_three_discord_replicas_post_every_firing_exactly_once(tmp_path: Path) -
             database_url=url,
             workdir=tmp_path,
             lease=LEASE,
+            tick=TICK,
             schedules=SCHEDULES,
         )
         chaos: Chaos | None = None
         try:
             cluster.start_all()
             cluster.wait_healthy()
-            chaos = Chaos(cluster, rng)
-            chaos.run(24, chaos.plan(24, every=1.5, must=MOVES))
+            chaos = Chaos(cluster, rng, restart_after=(0.2, 1.0))
+            chaos.perform_all(MOVES)
             chaos.calm()
             cutoff = datetime.now(UTC)
-            settled = chaos.settle(cutoff, timeout=30)
-            served = chaos.drain_faults(timeout=15)
+            settled = chaos.settle(cutoff, timeout=GUARD)
+            served = chaos.drain_faults(timeout=GUARD)
             cluster.stop_all()
             rows = delivery_rows(url)
             outcome = check(rows, cluster.platform, cluster.schedules(), cutoff)
@@ -109,7 +115,7 @@ def test_three_discord_replicas_post_every_firing_exactly_once(tmp_path: Path) -
     repeats = {k: n for k, n in sent.items() if k is not None and n > 1}
     summary = f"seed {SEED}; {outcome.summary()}; {counts}; posts sent again {repeats}"
     report = f"{summary}\n{cluster.tails()}"
-    assert settled, f"firings still open after 30 s: {report}"
+    assert settled, f"firings still open after {GUARD:.0f} s: {report}"
     assert outcome.problems() == [], report
     assert set(outcome.statuses) == {"posted"}, report  # nothing failed, nothing skipped
     assert outcome.posted == outcome.firings == len(outcome.latencies), report
