@@ -157,6 +157,40 @@ async def test_the_deferral_does_not_wait_for_the_report(
         await bot.stop()
 
 
+async def test_shutdown_lets_an_answer_being_built_finish(
+    fake: FakeDiscord, service: ReportService
+) -> None:
+    """A report still being built when the bot is told to stop is sent before it stops; one
+    that outlasts the grace is cut and counted."""
+    release = asyncio.Event()
+    building = asyncio.Event()
+
+    async def slow_build(period: Period) -> Report:
+        building.set()
+        await release.wait()
+        return await asyncio.to_thread(service.build_report, period)
+
+    bot = await started(fake, DiscordDeps(calendar=service.calendar, build_report=slow_build))
+    try:
+        fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "yesterday"}))
+        await building.wait()
+        draining = asyncio.create_task(bot.drain(60))
+        await asyncio.sleep(0)
+        assert not draining.done()
+        release.set()
+        assert await draining == 0
+        [followup] = fake.calls(FOLLOWUP)
+        assert followup.embeds
+        release.clear()
+        building.clear()
+        fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "yesterday"}))
+        await building.wait()
+        assert await bot.drain(0.01) == 1
+    finally:
+        release.set()
+        await bot.stop()
+
+
 async def test_private_makes_the_report_ephemeral(fake: FakeDiscord, bot: DiscordBot) -> None:
     """`private` in the period text defers ephemerally, so only the caller sees the report."""
     fake.dispatch("INTERACTION_CREATE", fake.interaction(options={"request": "last-week private"}))

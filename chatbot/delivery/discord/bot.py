@@ -61,6 +61,7 @@ from chatbot.delivery.discord.messages import (
 )
 from chatbot.delivery.discord.poster import DiscordReportPoster
 from chatbot.delivery.discord.schedule_commands import answer_schedule
+from chatbot.delivery.inflight import Inflight
 from chatbot.lazylog import get_logger
 from chatbot.render.answers_discord import render_answer_discord
 from chatbot.render.chart import CHART_FILENAME
@@ -106,6 +107,8 @@ class DiscordDeps:
     #: the chat's schedules (``schedule …`` commands), and who may change them besides admins
     schedules: ScheduleBook | None = None
     schedule_admins: frozenset[str] = frozenset()
+    #: the answers being built, which shutdown lets finish (see :meth:`DiscordBot.drain`)
+    inflight: Inflight = field(default_factory=Inflight, repr=False)
     _last: list[tuple[Report, DiscordMessage]] = field(default_factory=list, repr=False)
 
     def render(self, report: Report, *, with_chart: bool = True) -> DiscordMessage:
@@ -274,8 +277,11 @@ async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, te
     """Parse; answer a bad period or help at once; else defer, build, follow up with embeds."""
     channel = str(interaction.channel_id or "")
     started = time.perf_counter()
-    with structlog.contextvars.bound_contextvars(
-        platform="discord", channel=channel, command=f"/{COMMAND}"
+    with (
+        structlog.contextvars.bound_contextvars(
+            platform="discord", channel=channel, command=f"/{COMMAND}"
+        ),
+        deps.inflight.track(),
     ):
         try:
             request = parse_question(text, deps.calendar(), free_text=False)
@@ -347,8 +353,11 @@ async def answer_mention(deps: DiscordDeps, message: discord.Message) -> None:
     async def say(line: str) -> None:
         await message.reply(line, allowed_mentions=NONE, mention_author=False)
 
-    with structlog.contextvars.bound_contextvars(
-        platform="discord", channel=str(message.channel.id), command="mention"
+    with (
+        structlog.contextvars.bound_contextvars(
+            platform="discord", channel=str(message.channel.id), command="mention"
+        ),
+        deps.inflight.track(),
     ):
         outcome = "failed"
         period_label: str | None = None
@@ -469,8 +478,9 @@ class DiscordBot:
         return []
 
     async def drain(self, grace: float) -> int:
-        """Nothing to wait for: answers in flight end with the client at :meth:`stop`."""
-        return 0
+        """Let the answers being built finish for up to ``grace`` s (the gateway stays up to
+        send them); returns how many were cut short."""
+        return await self.client.deps.inflight.drain(grace)
 
     def scheduled_poster(self, post_timeout: float) -> ReportPoster:
         """The poster of scheduled reports: each post ends within ``post_timeout`` s."""

@@ -37,10 +37,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from chatbot.core.errors import ConfigError
 from chatbot.core.ports import ReportPoster, ScheduleBook
+from chatbot.delivery.inflight import Inflight
 from chatbot.delivery.slack import listeners
 from chatbot.delivery.slack.deps import SlackDeps
 from chatbot.delivery.slack.gate import Rejection, RejectionLog, admit
-from chatbot.delivery.slack.inflight import Inflight
 from chatbot.delivery.slack.messages import STORE_UNAVAILABLE
 from chatbot.delivery.slack.middleware import (
     RecentEvents,

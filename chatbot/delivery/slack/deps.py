@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from chatbot.core.periods import Period
 from chatbot.core.ports import ScheduleBook
 from chatbot.core.report import Report
-from chatbot.delivery.slack.inflight import Inflight
+from chatbot.delivery.inflight import Inflight
 from chatbot.delivery.slack.poster import SlackPoster
 from chatbot.service import ReportService, SharedBuilds
 
