@@ -14,11 +14,11 @@ from chatbot.app import build_app, build_schedule_book, build_slack
 from chatbot.config import load_settings
 from chatbot.core.errors import UserInputError
 from chatbot.core.grammar import Calendar
+from chatbot.core.questions import parse_question
 from chatbot.core.schedule_requests import (
     ChatSchedule,
     ScheduleEntry,
     ScheduleRequestError,
-    is_schedule_command,
     parse_schedule_command,
     unique_name,
 )
@@ -139,8 +139,11 @@ def test_bad_requests_get_one_line_naming_the_problem_and_the_forms(text: str, n
 
 def test_only_the_three_words_are_schedule_commands() -> None:
     """schedule, schedules and unschedule start a schedule command; a period does not."""
-    assert all(is_schedule_command(t) for t in ("schedule daily", "Schedules", " unschedule x"))
-    assert not any(is_schedule_command(t) for t in ("last-week", "", "scheduled", "help"))
+    cal = CAL
+    for text in ("schedule daily", "Schedules", " unschedule x"):
+        assert parse_question(text, cal, free_text=False).kind == "schedule"
+    for text in ("last-week", "", "help"):
+        assert parse_question(text, cal, free_text=False).kind != "schedule"
 
 
 def test_taken_names_get_a_numbered_suffix() -> None:
@@ -295,10 +298,11 @@ def runner_for(
 
 
 def channel_posts(fake: FakeSlack, channel: str) -> list[str]:
+    """The delivery keys of the reports' main messages in ``channel`` (replies carry none)."""
     return [
         m["metadata"]["event_payload"]["delivery_key"]
         for m in fake.posted(channel)
-        if m.get("metadata")
+        if m.get("metadata") and m.get("thread_ts", m["ts"]) == m["ts"]
     ]
 
 

@@ -26,8 +26,9 @@ from chatbot.core.answers import (
 from chatbot.core.errors import QuestionError, TicketReferenceError, UserInputError
 from chatbot.core.grammar import Calendar, parse_mention, parse_period, parse_request
 from chatbot.core.periods import Period
-from chatbot.core.questions import QUESTIONS, SCHEDULE_WORDS, parse_question
+from chatbot.core.questions import QUESTIONS, parse_question
 from chatbot.core.report import Activity, ScorePart, Waiting
+from chatbot.core.schedule_requests import SCHEDULE_WORDS
 from chatbot.render.answers_discord import render_answer_discord
 from chatbot.render.answers_slack import render_answer_slack
 from chatbot.render.answers_text import render_answer_text

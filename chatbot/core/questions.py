@@ -29,6 +29,7 @@ from typing import Literal
 from chatbot.core.errors import QuestionError
 from chatbot.core.grammar import Calendar, normalize, parse_mention, parse_period, parse_ticket
 from chatbot.core.periods import Period
+from chatbot.core.schedule_requests import SCHEDULE_WORDS
 
 QuestionKind = Literal[
     "report", "help", "waiting", "explain", "labels", "themes", "trend", "schedule"
@@ -49,8 +50,6 @@ DEFAULT_PERIOD = "last-week"
 EXPLAIN_PERIOD = "last-7-days"
 #: How many periods a trend shows: the one asked for and those just before it.
 TREND_PERIODS = 4
-#: The first words reserved for chat schedules.
-SCHEDULE_WORDS: tuple[str, ...] = ("schedule", "schedules", "unschedule")
 
 _HELP_WORDS = ("", "help", "?", "-h", "--help")
 _FILLER = ("for", "in", "of", "over", "during")  # "top labels for last week"

@@ -140,12 +140,6 @@ class ScheduleCommand:
     name: str | None = None
 
 
-def is_schedule_command(text: str) -> bool:
-    """True if ``text`` starts with one of :data:`SCHEDULE_WORDS`."""
-    words = text.strip().lower().split(maxsplit=1)
-    return bool(words) and words[0] in SCHEDULE_WORDS
-
-
 def parse_schedule_command(text: str, cal: Calendar) -> ScheduleCommand:
     """Parse ``schedule …``, ``schedules`` or ``unschedule NAME``.
 
