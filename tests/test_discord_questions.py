@@ -25,23 +25,13 @@ from tests.test_discord import (
     service,
 )
 from tests.test_discord_embeds import assert_defused, assert_within_limits
+from tests.test_slack_questions import MENTION as SLACK_MENTION
+from tests.test_slack_questions import SLASH
 
 __all__ = ["bot", "fake", "service"]  # the fixtures, shared with tests/test_discord.py
 
-COMMAND = {
-    "waiting": "waiting",
-    "explain": "explain #{n}",
-    "labels": "top labels this-month",
-    "themes": "themes",
-    "trend": "trend last-month",
-}
-MENTION = {
-    "waiting": "what is waiting on us?",
-    "explain": "explain #{n}",
-    "labels": "top labels this month",
-    "themes": "what are the common issues?",
-    "trend": "how is the trend for last month?",
-}
+# the same questions as on Slack, as a command and as a mention
+COMMAND, MENTION = SLASH, SLACK_MENTION
 
 
 def oldest_waiting(service: ReportService) -> int:

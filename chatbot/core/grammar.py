@@ -114,6 +114,8 @@ _WEEKDAYS: tuple[tuple[str, ...], ...] = (
 )
 _MONTH_NUMBER = {name: n for n, names in enumerate(_MONTHS, 1) for name in names}
 _WEEKDAY_NUMBER = {name: n for n, names in enumerate(_WEEKDAYS) for name in names}
+#: Weekday names and their short forms (``mon``, ``tues``…), Monday 0 as in ``date.weekday``.
+WEEKDAY_NUMBER: dict[str, int] = _WEEKDAY_NUMBER
 _MONTH_NAME = "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True))
 _WEEKDAY_NAME = "|".join(sorted(_WEEKDAY_NUMBER, key=len, reverse=True))
 

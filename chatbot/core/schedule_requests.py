@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Literal
 
 from chatbot.core.errors import PeriodError, UserInputError
-from chatbot.core.grammar import ACCEPTED, Calendar, normalize, parse_period
+from chatbot.core.grammar import ACCEPTED, WEEKDAY_NUMBER, Calendar, normalize, parse_period
 
 SCHEDULE_WORDS: tuple[str, ...] = ("schedule", "schedules", "unschedule")
 """The first words of a command that is about schedules, not a report."""
@@ -38,21 +38,8 @@ SCHEDULE_FORMS: tuple[str, ...] = (
 NAME_LIMIT = 63
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_WEEKDAYS: dict[str, int] = {
-    name: n
-    for n, names in enumerate(
-        (
-            ("sunday", "sun"),
-            ("monday", "mon"),
-            ("tuesday", "tues", "tue"),
-            ("wednesday", "wed"),
-            ("thursday", "thurs", "thur", "thu"),
-            ("friday", "fri"),
-            ("saturday", "sat"),
-        )
-    )
-    for name in names
-}
+# crontab counts Sunday as 0; the grammar, as ``date.weekday``, counts Monday as 0
+_WEEKDAYS: dict[str, int] = {name: (n + 1) % 7 for name, n in WEEKDAY_NUMBER.items()}
 _SHORT_DAY = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # (field name, lowest, highest, names usable in place of numbers)
