@@ -96,7 +96,7 @@ async def start_bot(sqlite_url: str, fake: FakeSlack) -> AsyncIterator[Callable[
     async def start(**overrides: Any) -> Bot:
         settings = load_settings(
             None,
-            database_url=sqlite_url,
+            database_url=overrides.pop("database_url", sqlite_url),
             slack_bot_token=TOKEN,
             slack_signing_secret=SECRET,
             slack_api_url=fake.api_url,
@@ -281,17 +281,58 @@ async def test_a_schedule_made_in_slack_is_posted_by_the_serve_scheduler(
     await bot.slash('schedule cron "* * * * *" today', user="U0ADMIN")
     slack = build_slack(bot.app)
     assert slack is not None
-    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    clock = Clock(start - timedelta(seconds=30))
+    clock = Clock(datetime.now(UTC))
     [component] = build_components(bot.app, [], [slack], clock=clock)
     assert isinstance(component, SchedulerComponent)
     runner: DeliveryRunner = component.runner
     await runner.run_once()
-    clock.now = start + timedelta(seconds=1)
+    clock.now = first_firing(runner, bot.stored()) + timedelta(seconds=1)
     await runner.run_once()
     await runner.run_once()
     posts = [c for c in bot.fake.calls("chat.postMessage") if c.body.get("thread_ts") is None]
     assert [c.body["channel"] for c in posts] == [CHANNEL]
+
+
+def first_firing(runner: DeliveryRunner, names: list[str]) -> datetime:
+    """The first minute after the schedule was made (every-minute schedules), from its horizon."""
+    [name] = names
+    made = runner.deliveries.horizon(name)
+    assert made is not None
+    return made.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+@pytest.mark.postgres
+async def test_a_schedule_made_in_slack_on_one_replica_is_posted_once_by_another(
+    start_bot: Callable[..., Any], postgres_url: str
+) -> None:
+    """Two replicas share PostgreSQL: an admin schedules through replica A's Slack endpoint;
+    replica B, running since before, posts the firing; A's ticks post nothing more."""
+    replica_a = await start_bot(database_url=postgres_url)
+    replica_b = await start_bot(database_url=postgres_url)
+    clock = Clock(datetime.now(UTC))
+    runners: list[DeliveryRunner] = []
+    for replica, worker in ((replica_b, "replica-b"), (replica_a, "replica-a")):
+        slack = build_slack(replica.app)
+        assert slack is not None
+        [component] = build_components(replica.app, [], [slack], clock=clock)
+        assert isinstance(component, SchedulerComponent)
+        component.runner.worker = worker  # one process here; two hosts in production
+        runners.append(component.runner)
+    runner_b, runner_a = runners
+    await runner_b.run_once()  # B ticks before the schedule exists
+    ack = await replica_a.slash('schedule cron "* * * * *" today', user="U0ADMIN")
+    assert ack["response_type"] == "in_channel"
+    [name] = replica_b.stored()
+    await runner_a.run_once()
+    clock.now = first_firing(runner_b, [name]) + timedelta(seconds=1)
+    posted_by_b = await runner_b.run_once()
+    await runner_a.run_once()
+    await runner_b.run_once()
+    calls = replica_a.fake.calls("chat.postMessage")
+    posts = [c for c in calls if c.body.get("thread_ts") is None]
+    assert [c.body["channel"] for c in posts] == [CHANNEL]
+    assert [(d.schedule, d.claimed_by) for d in posted_by_b] == [(name, "replica-b")]
+    assert [d.status for d in runner_a.deliveries.all()] == ["posted"]
 
 
 def test_manifest_asks_users_read() -> None:
