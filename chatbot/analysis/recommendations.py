@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from chatbot.analysis.metrics import hours_between, waiting_for_reply
-from chatbot.analysis.scoring import Ranked
+from chatbot.analysis.scoring import participants
 from chatbot.analysis.worth import Candidate, select, worth
 from chatbot.core.facts import Key, TicketFacts, micros
 from chatbot.core.periods import Period
@@ -109,19 +109,18 @@ def _unanswered(waiting: Sequence[tuple[TicketFacts, float]]) -> list[Candidate]
     ]
 
 
-def _hot(ranked: Sequence[Ranked], as_of: int) -> list[Candidate]:
+def _hot(ranked: Sequence[TicketFacts], period: Period, as_of: int) -> list[Candidate]:
+    first, after = micros(period.start_at), micros(period.end_at)
     discussed = [
-        entry
-        for entry in ranked
-        if entry.level.participants >= 3
-        and entry.level.comments >= 3
-        and entry.facts.is_open_at(as_of)
+        (f.comments, participants(f, first, after), f)
+        for f in ranked
+        if f.comments >= 3 and f.commenters >= 2 and f.is_open_at(as_of)
     ]
+    discussed = [entry for entry in discussed if entry[1] >= 3]
     if not discussed:
         return []
     # ties: the most active, the first of them in ranked order
-    chosen = max(discussed, key=lambda e: (e.level.comments, e.level.participants))
-    comments, people = chosen.level.comments, chosen.level.participants
+    comments, people, chosen = max(discussed, key=lambda e: (e[0], e[1]))
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
         hot = refs[0]
@@ -135,7 +134,7 @@ def _hot(ranked: Sequence[Ranked], as_of: int) -> list[Candidate]:
             rule="hot",
             reason="attention",
             score=worth("hot", people),
-            pool=(chosen.facts.key,),
+            pool=(chosen.key,),
             text=text,
         )
     ]
@@ -244,7 +243,7 @@ def _spike(
     previous: Figures,
     then: Mapping[tuple[str, str], int],
     received_with: ReceivedWith,
-    ranked: Sequence[Ranked],
+    ranked: Sequence[TicketFacts],
 ) -> list[Candidate]:
     if previous.received == 0 or received == 0:
         return []
@@ -258,7 +257,7 @@ def _spike(
         return []
     row = max(grown, key=lambda b: (b.received - before(b), b.dimension, b.value))
     earlier = before(row)
-    order = {entry.facts.key: i for i, entry in enumerate(ranked)}
+    order = {f.key: i for i, f in enumerate(ranked)}
     new = sorted(received_with(row), key=lambda key: (order.get(key, len(order)), key))
     what = (
         f"the label '{_quote(row.value)}'"
@@ -370,7 +369,7 @@ def recommend(
     now: datetime,
     figures: Figures,
     previous: Figures | None,
-    ranked: Sequence[Ranked],
+    ranked: Sequence[TicketFacts],
     themes: Sequence[Theme],
     *,
     refs: Callable[[Sequence[Key]], Mapping[Key, TicketRef]],
@@ -381,7 +380,7 @@ def recommend(
 ) -> list[Recommendation]:
     """The recommendations the period's data supports, the most worth first.
 
-    ``facts`` are the period's tickets and ``ranked`` the same tickets most active first;
+    ``facts`` are the period's tickets and ``ranked`` their facts most active first;
     ``history`` may add tickets of the previous period that are open at the end (the
     stalled rule reads them); ``breakdown`` is the report's table, ``previous_received``
     each of its rows' received count in the previous period (as the summary compares it)
@@ -392,7 +391,7 @@ def recommend(
     waiting = waiting_for_reply(facts, period, now)
     candidates = [
         *_unanswered(waiting),
-        *_hot(ranked, as_of),
+        *_hot(ranked, period, as_of),
         *_stalled([*history, *facts], as_of),
         *_grown(themes),
         *_reopened(facts, as_of),

@@ -135,7 +135,7 @@ def build_report(
         now,
         figures,
         previous,
-        ranked.entries,
+        ranked.facts,
         themes,
         refs=cited.refs,
         history=history,
