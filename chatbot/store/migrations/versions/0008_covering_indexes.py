@@ -32,7 +32,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_tickets_closed_at_created_at", "tickets", ["closed_at", "created_at", "id"], unique=False
+        "ix_tickets_closed_at_created_at",
+        "tickets",
+        ["closed_at", "created_at", "id"],
+        unique=False,
     )
     op.create_index(
         "ix_comments_ticket_id_thread",
