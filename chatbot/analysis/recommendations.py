@@ -46,7 +46,7 @@ from datetime import datetime
 from chatbot.analysis.metrics import hours_between, waiting_for_reply
 from chatbot.analysis.scoring import participants
 from chatbot.analysis.worth import Candidate, select, worth
-from chatbot.core.facts import Key, TicketFacts, micros
+from chatbot.core.facts import Key, TicketFacts, key_of, micros
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, Figures, Recommendation, Theme, TicketRef
 
@@ -257,7 +257,7 @@ def _spike(
         return []
     row = max(grown, key=lambda b: (b.received - before(b), b.dimension, b.value))
     earlier = before(row)
-    order = {f.key: i for i, f in enumerate(ranked)}
+    order = dict(zip(map(key_of, ranked), range(len(ranked)), strict=True))
     new = sorted(received_with(row), key=lambda key: (order.get(key, len(order)), key))
     what = (
         f"the label '{_quote(row.value)}'"
@@ -291,7 +291,7 @@ def _slow(facts: Sequence[TicketFacts], period: Period, figures: Figures) -> lis
     first, after = micros(period.start_at), micros(period.end_at)
     tail = sorted(
         (
-            (hours_between(f.created, f.closed), f.key)
+            (hours_between(f.created, f.closed), key_of(f))
             for f in facts
             if f.closed is not None and first <= f.closed < after
         ),
@@ -377,6 +377,7 @@ def recommend(
     breakdown: Sequence[Breakdown] = (),
     previous_received: Mapping[tuple[str, str], int] | None = None,
     received_with: ReceivedWith | None = None,
+    waiting: Sequence[tuple[TicketFacts, float]] | None = None,
 ) -> list[Recommendation]:
     """The recommendations the period's data supports, the most worth first.
 
@@ -385,10 +386,12 @@ def recommend(
     stalled rule reads them); ``breakdown`` is the report's table, ``previous_received``
     each of its rows' received count in the previous period (as the summary compares it)
     and ``received_with`` the tickets of a row (the spike rule). ``refs`` reads the
-    citations of just the tickets the chosen recommendations cite.
+    citations of just the tickets the chosen recommendations cite. ``waiting`` is the
+    report's waiting list if it has one (``waiting_for_reply`` of the same facts).
     """
     as_of = micros(min(period.end_at, now))
-    waiting = waiting_for_reply(facts, period, now)
+    if waiting is None:
+        waiting = waiting_for_reply(facts, period, now)
     candidates = [
         *_unanswered(waiting),
         *_hot(ranked, period, as_of),

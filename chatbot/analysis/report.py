@@ -144,6 +144,7 @@ def build_report(
         received_with=lambda row: source.received_with(
             period.start_at, period.end_at, row.dimension, row.value
         ),
+        waiting=waiting,
     )
     shown = [*order[:top], *(f.key for f, _ in waiting[:MAX_WAITING])]
     refs = cited.refs(shown)

@@ -83,7 +83,7 @@ class PeriodQueries:
         statement = _facts_statement(self._postgres, start, end, as_of, open_only=open_only)
         with self.engine.connect() as conn:
             _serial(conn, self._postgres)
-            return [TicketFacts._make(row) for row in conn.execute(statement)]
+            return list(map(TicketFacts._make, conn.execute(statement).all()))
 
     def touched_keys(self: _Store, start: datetime, end: datetime) -> list[Key]:
         """Keys of the tickets opened, closed or commented on in ``[start, end)``, sorted."""
@@ -96,7 +96,7 @@ class PeriodQueries:
         )
         with self.engine.connect() as conn:
             _serial(conn, self._postgres)
-            return [(repo, number) for repo, number in conn.execute(statement)]
+            return [(repo, number) for repo, number in conn.execute(statement).all()]
 
     def breakdown_counts(self: _Store, start: datetime, end: datetime) -> list[Breakdown]:
         """Received, resolved and pending per label and form-field answer of the tickets
