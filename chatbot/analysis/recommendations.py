@@ -289,15 +289,15 @@ def _slow(facts: Sequence[TicketFacts], period: Period, figures: Figures) -> lis
     if p90 < 4 * median or p90 < 7 * 24:
         return []
     first, after = micros(period.start_at), micros(period.end_at)
+    resolved = (
+        (hours_between(f.created, f.closed), f)
+        for f in facts
+        if f.closed is not None and first <= f.closed < after
+    )
     tail = sorted(
-        (
-            (hours_between(f.created, f.closed), key_of(f))
-            for f in facts
-            if f.closed is not None and first <= f.closed < after
-        ),
+        ((hours, key_of(f)) for hours, f in resolved if hours >= p90),
         key=lambda pair: (-pair[0], pair[1]),
     )
-    tail = [(hours, key) for hours, key in tail if hours >= p90]
     count = len(tail)
 
     def text(refs: Sequence[TicketRef], more: int) -> str:

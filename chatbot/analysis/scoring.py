@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from chatbot.analysis.metrics import facts_of
-from chatbot.core.facts import Key, TicketFacts, micros
+from chatbot.core.facts import Key, TicketFacts, key_of, micros
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Activity, ScorePart, TicketRef
@@ -187,7 +187,7 @@ class Ranking:
 
     def keys(self) -> list[Key]:
         """The ranked tickets' keys, most active first."""
-        return [(f.repo, f.number) for f in self.facts]
+        return list(map(key_of, self.facts))
 
     def level(self, facts: TicketFacts) -> Level:
         """The activity level of one of the ranked tickets."""

@@ -235,7 +235,7 @@ def _by_key(postgres: bool) -> tuple[ColumnElement[Any], ...]:
 
 
 def _touched(
-    postgres: bool, start: datetime, end: datetime
+    postgres: bool, start: datetime, end: datetime, open_at: datetime | None = None
 ) -> tuple[FromClause, list[ColumnElement[bool]]]:
     """The ``FROM`` and ``WHERE`` that keep ``tickets`` to those opened, closed or
     commented on in ``[start, end)``.
@@ -246,6 +246,10 @@ def _touched(
     one condition (either date in the span, or the id among the span's comments' ticket
     ids, hashed): its indexes hold no id, so each branch of the union read the rows of its
     range from the table only to take their ids, before the join read them again.
+
+    With ``open_at``, SQLite's opened and closed branches keep only the tickets open at
+    that moment, read from the covering time indexes (``0008``), so the tickets closed
+    since are never read from the table; the caller still filters what the comments add.
     """
     created, closed = tickets.c.created_at, tickets.c.closed_at
     commented = (
@@ -261,9 +265,12 @@ def _touched(
                 tickets.c.id.in_(commented),
             )
         ]
+    still: list[ColumnElement[bool]] = []
+    if open_at is not None:
+        still = [created < open_at, or_(closed.is_(None), closed >= open_at)]
     touched = union(
-        select(tickets.c.id).where(created >= start, created < end),
-        select(tickets.c.id).where(closed >= start, closed < end),
+        select(tickets.c.id).where(created >= start, created < end, *still),
+        select(tickets.c.id).where(closed >= start, closed < end, *still),
         commented,
     ).cte("touched")
     return touched.join(tickets, tickets.c.id == touched.c.id), []
@@ -288,7 +295,7 @@ def _facts_statement(
     """The ``period_facts`` statement: one row per touched ticket in ``TicketFacts`` order."""
     micros = _pg_micros if postgres else sqlite_micros
     t, c = tickets, comments
-    spanned, where = _touched(postgres, start, end)
+    spanned, where = _touched(postgres, start, end, as_of if open_only else None)
     in_span = and_(c.c.created_at >= start, c.c.created_at < end)
     human = and_(in_span, c.c.author_is_bot.is_(False))
     is_team = and_(c.c.author_association.in_(_TEAM), c.c.author_is_bot.is_(False))
