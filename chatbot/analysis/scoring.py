@@ -224,7 +224,7 @@ def ranking(facts: Iterable[TicketFacts], period: Period, now: datetime) -> Rank
                 participants += 1
             if latest is None or created > latest:
                 latest = created
-        if closed and (latest is None or closed_at > latest):  # type: ignore[operator]
+        if closed and closed_at is not None and (latest is None or closed_at > latest):
             latest = closed_at
         weight = 0.0
         weight += float(f.comments) * c_factor
