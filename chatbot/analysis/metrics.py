@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 
-from chatbot.core.facts import TicketFacts, micros
+from chatbot.core.facts import TicketFacts, key_of, micros
 from chatbot.core.models import Ticket
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, Figures
@@ -144,7 +144,7 @@ def waiting_for_reply(
         and f.is_open_at(as_of)
         and (f.first_response is None or f.first_response >= as_of)
     ]
-    waiting.sort(key=lambda pair: (pair[0].created, pair[0].key))
+    waiting.sort(key=lambda pair: (pair[0].created, key_of(pair[0])))
     return waiting
 
 

@@ -44,9 +44,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from chatbot.analysis.metrics import hours_between, waiting_for_reply
-from chatbot.analysis.scoring import Ranked
+from chatbot.analysis.scoring import participants
 from chatbot.analysis.worth import Candidate, select, worth
-from chatbot.core.facts import Key, TicketFacts, micros
+from chatbot.core.facts import Key, TicketFacts, key_of, micros
 from chatbot.core.periods import Period
 from chatbot.core.report import Breakdown, Figures, Recommendation, Theme, TicketRef
 
@@ -109,19 +109,18 @@ def _unanswered(waiting: Sequence[tuple[TicketFacts, float]]) -> list[Candidate]
     ]
 
 
-def _hot(ranked: Sequence[Ranked], as_of: int) -> list[Candidate]:
+def _hot(ranked: Sequence[TicketFacts], period: Period, as_of: int) -> list[Candidate]:
+    first, after = micros(period.start_at), micros(period.end_at)
     discussed = [
-        entry
-        for entry in ranked
-        if entry.level.participants >= 3
-        and entry.level.comments >= 3
-        and entry.facts.is_open_at(as_of)
+        (f.comments, participants(f, first, after), f)
+        for f in ranked
+        if f.comments >= 3 and f.commenters >= 2 and f.is_open_at(as_of)
     ]
+    discussed = [entry for entry in discussed if entry[1] >= 3]
     if not discussed:
         return []
     # ties: the most active, the first of them in ranked order
-    chosen = max(discussed, key=lambda e: (e.level.comments, e.level.participants))
-    comments, people = chosen.level.comments, chosen.level.participants
+    comments, people, chosen = max(discussed, key=lambda e: (e[0], e[1]))
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
         hot = refs[0]
@@ -135,7 +134,7 @@ def _hot(ranked: Sequence[Ranked], as_of: int) -> list[Candidate]:
             rule="hot",
             reason="attention",
             score=worth("hot", people),
-            pool=(chosen.facts.key,),
+            pool=(chosen.key,),
             text=text,
         )
     ]
@@ -244,7 +243,7 @@ def _spike(
     previous: Figures,
     then: Mapping[tuple[str, str], int],
     received_with: ReceivedWith,
-    ranked: Sequence[Ranked],
+    ranked: Sequence[TicketFacts],
 ) -> list[Candidate]:
     if previous.received == 0 or received == 0:
         return []
@@ -258,7 +257,7 @@ def _spike(
         return []
     row = max(grown, key=lambda b: (b.received - before(b), b.dimension, b.value))
     earlier = before(row)
-    order = {entry.facts.key: i for i, entry in enumerate(ranked)}
+    order = dict(zip(map(key_of, ranked), range(len(ranked)), strict=True))
     new = sorted(received_with(row), key=lambda key: (order.get(key, len(order)), key))
     what = (
         f"the label '{_quote(row.value)}'"
@@ -290,15 +289,15 @@ def _slow(facts: Sequence[TicketFacts], period: Period, figures: Figures) -> lis
     if p90 < 4 * median or p90 < 7 * 24:
         return []
     first, after = micros(period.start_at), micros(period.end_at)
+    resolved = (
+        (hours_between(f.created, f.closed), f)
+        for f in facts
+        if f.closed is not None and first <= f.closed < after
+    )
     tail = sorted(
-        (
-            (hours_between(f.created, f.closed), f.key)
-            for f in facts
-            if f.closed is not None and first <= f.closed < after
-        ),
+        ((hours, key_of(f)) for hours, f in resolved if hours >= p90),
         key=lambda pair: (-pair[0], pair[1]),
     )
-    tail = [(hours, key) for hours, key in tail if hours >= p90]
     count = len(tail)
 
     def text(refs: Sequence[TicketRef], more: int) -> str:
@@ -370,7 +369,7 @@ def recommend(
     now: datetime,
     figures: Figures,
     previous: Figures | None,
-    ranked: Sequence[Ranked],
+    ranked: Sequence[TicketFacts],
     themes: Sequence[Theme],
     *,
     refs: Callable[[Sequence[Key]], Mapping[Key, TicketRef]],
@@ -378,21 +377,24 @@ def recommend(
     breakdown: Sequence[Breakdown] = (),
     previous_received: Mapping[tuple[str, str], int] | None = None,
     received_with: ReceivedWith | None = None,
+    waiting: Sequence[tuple[TicketFacts, float]] | None = None,
 ) -> list[Recommendation]:
     """The recommendations the period's data supports, the most worth first.
 
-    ``facts`` are the period's tickets and ``ranked`` the same tickets most active first;
+    ``facts`` are the period's tickets and ``ranked`` their facts most active first;
     ``history`` may add tickets of the previous period that are open at the end (the
     stalled rule reads them); ``breakdown`` is the report's table, ``previous_received``
     each of its rows' received count in the previous period (as the summary compares it)
     and ``received_with`` the tickets of a row (the spike rule). ``refs`` reads the
-    citations of just the tickets the chosen recommendations cite.
+    citations of just the tickets the chosen recommendations cite. ``waiting`` is the
+    report's waiting list if it has one (``waiting_for_reply`` of the same facts).
     """
     as_of = micros(min(period.end_at, now))
-    waiting = waiting_for_reply(facts, period, now)
+    if waiting is None:
+        waiting = waiting_for_reply(facts, period, now)
     candidates = [
         *_unanswered(waiting),
-        *_hot(ranked, as_of),
+        *_hot(ranked, period, as_of),
         *_stalled([*history, *facts], as_of),
         *_grown(themes),
         *_reopened(facts, as_of),

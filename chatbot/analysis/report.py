@@ -139,7 +139,7 @@ def build_report(
         now,
         figures,
         previous,
-        ranked.entries,
+        ranked.facts,
         themes,
         refs=cited.refs,
         history=history,
@@ -148,6 +148,7 @@ def build_report(
         received_with=lambda row: source.received_with(
             period.start_at, period.end_at, row.dimension, row.value
         ),
+        waiting=waiting,
     )
     shown = [*order[:top], *(f.key for f, _ in waiting[:MAX_WAITING])]
     refs = cited.refs(shown)

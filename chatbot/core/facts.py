@@ -12,7 +12,9 @@ float ``timedelta.total_seconds() / 3600`` gives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 
 Key = tuple[str, int]
@@ -78,3 +80,7 @@ class TicketFacts(NamedTuple):
         """True if the ticket existed and was not closed at ``moment`` (micros), as
         :meth:`~chatbot.core.models.Ticket.is_open_at`."""
         return self.created < moment and (self.closed is None or self.closed >= moment)
+
+
+key_of: Callable[[TicketFacts], Key] = itemgetter(0, 1)
+"""``facts.key`` as a C getter, for loops over a year's facts (the property costs a frame)."""

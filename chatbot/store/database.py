@@ -21,7 +21,7 @@ from chatbot.store.ticket_store import SQLAlchemyTicketStore
 __all__ = ["SCHEMA_HEAD", "exclusive", "make_engine", "migrate", "open_store", "schema_version"]
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 """The newest Alembic revision in ``migrations/versions`` (a test checks it)."""
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     type_coerce,
     union,
+    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
@@ -83,7 +84,7 @@ class PeriodQueries:
         statement = _facts_statement(self._postgres, start, end, as_of, open_only=open_only)
         with self.engine.connect() as conn:
             _serial(conn, self._postgres)
-            return [TicketFacts._make(row) for row in conn.execute(statement)]
+            return list(map(TicketFacts._make, conn.execute(statement).all()))
 
     def touched_keys(self: _Store, start: datetime, end: datetime) -> list[Key]:
         """Keys of the tickets opened, closed or commented on in ``[start, end)``, sorted."""
@@ -96,42 +97,46 @@ class PeriodQueries:
         )
         with self.engine.connect() as conn:
             _serial(conn, self._postgres)
-            return [(repo, number) for repo, number in conn.execute(statement)]
+            return [(repo, number) for repo, number in conn.execute(statement).all()]
 
     def breakdown_counts(self: _Store, start: datetime, end: datetime) -> list[Breakdown]:
         """Received, resolved and pending per label and form-field answer of the tickets
         opened or closed in ``[start, end)``, each ticket once per row.
 
-        The span's tickets come from the ``created_at`` and ``closed_at`` indexes (one OR of
-        two range scans) with their three flags; labels (unique per ticket by their key)
-        and distinct answers are joined on their ``ticket_id`` keys and summed in two
-        grouped queries, never a union of both whole tables. A form field called ``label``
-        whose answer is also one of the ticket's labels is the same row (as ``answer_rows``
-        has it) and counts once.
+        The span's tickets and their three flags come from the two covering time indexes
+        (``0008``) alone, as a ``UNION ALL`` of those opened in the span and those only
+        closed in it: the table rows, which hold the bodies, are never read. Labels (unique
+        per ticket by their key) and distinct answers are joined on their ``ticket_id``
+        keys and summed in two grouped queries, never a union of both whole tables. A form
+        field called ``label`` whose answer is also one of the ticket's labels is the same
+        row (as ``answer_rows`` has it) and counts once.
         """
         created, closed = tickets.c.created_at, tickets.c.closed_at
         is_new = and_(created >= start, created < end)
         is_done = and_(closed >= start, closed < end)
-        flags = (
-            _flag(is_new).label("new"),
-            _flag(is_done).label("done"),
-            _flag(and_(is_new, or_(closed.is_(None), closed >= end))).label("pending"),
-        )
-        spanned = or_(is_new, is_done)  # two index range scans, OR-ed (no union, no re-read)
+        spanned = union_all(
+            select(
+                tickets.c.id,
+                literal(1).label("new"),
+                _flag(is_done).label("done"),
+                _flag(or_(closed.is_(None), closed >= end)).label("pending"),
+            ).where(is_new),
+            select(tickets.c.id, literal(0), literal(1), literal(0)).where(is_done, ~is_new),
+        ).cte("spanned")
+        flags = (spanned.c.new, spanned.c.done, spanned.c.pending)
         by_label = (
             select(literal("label"), labels.c.name, *(func.sum(f) for f in flags))
-            .join_from(tickets, labels, labels.c.ticket_id == tickets.c.id)
-            .where(spanned)
+            .join_from(spanned, labels, labels.c.ticket_id == spanned.c.id)
             .group_by(labels.c.name)
         )
         also_label = exists().where(
-            labels.c.ticket_id == tickets.c.id, labels.c.name == form_fields.c.value
+            labels.c.ticket_id == spanned.c.id, labels.c.name == form_fields.c.value
         )
         answers = (
-            select(tickets.c.id, *flags, form_fields.c.name, form_fields.c.value)
+            select(spanned.c.id, *flags, form_fields.c.name, form_fields.c.value)
             .distinct()
-            .join_from(tickets, form_fields, form_fields.c.ticket_id == tickets.c.id)
-            .where(spanned, ~and_(form_fields.c.name == "label", also_label))
+            .join_from(spanned, form_fields, form_fields.c.ticket_id == spanned.c.id)
+            .where(~and_(form_fields.c.name == "label", also_label))
             .subquery("answers")
         )
         by_answer = select(
@@ -235,7 +240,7 @@ def _by_key(postgres: bool) -> tuple[ColumnElement[Any], ...]:
 
 
 def _touched(
-    postgres: bool, start: datetime, end: datetime
+    postgres: bool, start: datetime, end: datetime, open_at: datetime | None = None
 ) -> tuple[FromClause, list[ColumnElement[bool]]]:
     """The ``FROM`` and ``WHERE`` that keep ``tickets`` to those opened, closed or
     commented on in ``[start, end)``.
@@ -246,6 +251,10 @@ def _touched(
     one condition (either date in the span, or the id among the span's comments' ticket
     ids, hashed): its indexes hold no id, so each branch of the union read the rows of its
     range from the table only to take their ids, before the join read them again.
+
+    With ``open_at``, SQLite's opened and closed branches keep only the tickets open at
+    that moment, read from the covering time indexes (``0008``), so the tickets closed
+    since are never read from the table; the caller still filters what the comments add.
     """
     created, closed = tickets.c.created_at, tickets.c.closed_at
     commented = (
@@ -261,9 +270,12 @@ def _touched(
                 tickets.c.id.in_(commented),
             )
         ]
+    still: list[ColumnElement[bool]] = []
+    if open_at is not None:
+        still = [created < open_at, or_(closed.is_(None), closed >= open_at)]
     touched = union(
-        select(tickets.c.id).where(created >= start, created < end),
-        select(tickets.c.id).where(closed >= start, closed < end),
+        select(tickets.c.id).where(created >= start, created < end, *still),
+        select(tickets.c.id).where(closed >= start, closed < end, *still),
         commented,
     ).cte("touched")
     return touched.join(tickets, tickets.c.id == touched.c.id), []
@@ -288,7 +300,7 @@ def _facts_statement(
     """The ``period_facts`` statement: one row per touched ticket in ``TicketFacts`` order."""
     micros = _pg_micros if postgres else sqlite_micros
     t, c = tickets, comments
-    spanned, where = _touched(postgres, start, end)
+    spanned, where = _touched(postgres, start, end, as_of if open_only else None)
     in_span = and_(c.c.created_at >= start, c.c.created_at < end)
     human = and_(in_span, c.c.author_is_bot.is_(False))
     is_team = and_(c.c.author_association.in_(_TEAM), c.c.author_is_bot.is_(False))

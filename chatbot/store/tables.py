@@ -82,8 +82,9 @@ tickets = Table(
     Column("closed_at", UTCDateTime),
     Column("demo", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("repo", "number"),
-    Index("ix_tickets_created_at", "created_at"),
-    Index("ix_tickets_closed_at", "closed_at"),
+    # both times first, each with the other time (and what a period's reads need): 0008
+    Index("ix_tickets_created_at_closed_at", "created_at", "closed_at", "author_login", "id"),
+    Index("ix_tickets_closed_at_created_at", "closed_at", "created_at", "id"),
     Index("ix_tickets_number", "number"),
 )
 
@@ -114,7 +115,16 @@ comments = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("body", Text, nullable=False, default=""),
     Index("ix_comments_created_at_ticket_id", "created_at", "ticket_id"),
-    Index("ix_comments_ticket_id", "ticket_id"),
+    # a thread's every column but the body, so its aggregates read the index alone: 0008
+    Index(
+        "ix_comments_ticket_id_thread",
+        "ticket_id",
+        "created_at",
+        "id",
+        "author_association",
+        "author_is_bot",
+        "author_login",
+    ),
 )
 
 meta = Table(

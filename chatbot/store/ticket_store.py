@@ -665,7 +665,9 @@ class SQLAlchemyTicketStore(PeriodQueries):
         micros = sqlite_micros(later) - sqlite_micros(earlier)
         values = [
             us / 1_000_000 / 3600
-            for us in conn.execute(select(micros).select_from(source).where(*where)).scalars()
+            for us in conn.execute(select(micros).select_from(source).where(*where))
+            .scalars()
+            .all()
         ]
         return len(values), median(values), percentile(values)
 
