@@ -158,7 +158,10 @@ def ask(ctx: click.Context, question: tuple[str, ...]) -> None:
     service = app.service
     asked = parse_question(" ".join(question), service.calendar(), free_text=True)
     if asked.kind == "schedule":
-        click.echo("Schedules are set in CHATBOT_CONFIG; `chatbot schedules` lists them.")
+        click.echo(
+            "Schedules are set in CHATBOT_CONFIG or from the chat (/support-report schedule …);"
+            " `chatbot schedules` lists them."
+        )
         return
     if asked.kind == "help":
         click.echo(_ASK_HELP)
