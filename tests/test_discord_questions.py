@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from chatbot.core.grammar import parse_period
 from chatbot.delivery.discord import DiscordBot
 from chatbot.delivery.discord.messages import SCHEDULE_BY_COMMAND
 from chatbot.render.schedule_texts import SCHEDULES_OFF
@@ -26,7 +25,7 @@ from tests.test_discord import (
 )
 from tests.test_discord_embeds import assert_defused, assert_within_limits
 from tests.test_slack_questions import MENTION as SLACK_MENTION
-from tests.test_slack_questions import SLASH
+from tests.test_slack_questions import SLASH, expected_title
 
 __all__ = ["bot", "fake", "service"]  # the fixtures, shared with tests/test_discord.py
 
@@ -36,21 +35,6 @@ COMMAND, MENTION = SLASH, SLACK_MENTION
 
 def oldest_waiting(service: ReportService) -> int:
     return service.waiting().tickets[0].ticket.number
-
-
-def expected_title(service: ReportService, kind: str) -> str:
-    """The title each answer's embed must carry, from the service itself."""
-    cal = service.calendar()
-    if kind == "waiting":
-        return f"Waiting for a first reply now ({service.waiting().total})"
-    if kind == "explain":
-        ticket = service.waiting().tickets[0].ticket
-        return f"Activity of {ticket.reference} in {parse_period('last-7-days', cal).describe()}"
-    if kind == "labels":
-        return f"Top labels: {parse_period('this-month', cal).describe()}"
-    if kind == "themes":
-        return f"Common issues: {parse_period('last-week', cal).describe()}"
-    return f"Trend: 4 periods up to {parse_period('last-month', cal).describe()}"
 
 
 def check_answer(service: ReportService, call: Call, kind: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from chatbot.core.grammar import parse_period
 from chatbot.delivery.slack.messages import SCHEDULE_BY_COMMAND
+from chatbot.service import ReportService
 from tests.fakes.slack_api import Call
 from tests.test_slack import CHANNEL, Bot, _header, _posts, demo_db, fake, start_bot
 
@@ -19,7 +20,11 @@ __all__ = ["demo_db", "fake", "start_bot"]  # the fixtures, shared with tests/te
 
 def expected_header(bot: Bot, kind: str) -> str:
     """The header each question's answer must carry, from the service itself."""
-    service = bot.app.service
+    return expected_title(bot.app.service, kind)
+
+
+def expected_title(service: ReportService, kind: str) -> str:
+    """The title each question's answer carries on every platform, from the service itself."""
     cal = service.calendar()
     if kind == "waiting":
         return f"Waiting for a first reply now ({service.waiting().total})"
