@@ -217,13 +217,16 @@ def test_start_up_on_a_current_schema_needs_no_write() -> None:
 
 def test_sqlite_keeps_temporary_data_in_memory_and_a_big_page_cache(sqlite_url: str) -> None:
     """Each row an upsert writes keeps its undo record in memory, not in a temporary file,
-    and index pages stay cached: both made SQLite's cost per ticket grow with the store."""
+    index pages stay cached, and the WAL is checkpointed seldom: each made SQLite's cost per
+    ticket grow with the store."""
     opened = open_store(sqlite_url)
     with opened.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
         cache_kib = -int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())  # in -KiB
+        checkpoint = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
     opened.engine.dispose()
     assert cache_kib >= 32 * 1024
+    assert checkpoint >= 16_000
 
 
 def test_a_big_first_load_into_postgresql_is_vacuumed(postgres_url: str) -> None:

@@ -27,6 +27,12 @@ SQLITE_CACHE_KIB = 32_768
 """Page cache per SQLite connection (SQLite's default is 2 MiB). A load writes into every
 index at random keys; at 100k tickets their pages no longer fit 2 MiB, and each miss is a
 read back from the file: 376 MB read per 10k tickets at 100k, 122 MB with this cache."""
+SQLITE_CHECKPOINT_PAGES = 16_000
+"""WAL pages (4 KiB each, so up to 64 MB) between automatic checkpoints. With SQLite's 1,000,
+a load checkpointed at nearly every commit, writing each random index page it had touched
+back into the file; in a bigger store more pages are touched, so the cost per ticket grew:
+loading 100k tickets took 9.1 s and its last 10k cost 1.30-1.37x its first; with this,
+7.9-8.1 s and 1.12-1.15x (``benchmarks/load.py --databases sqlite``, quiet machine)."""
 _WRITE = "support_report_write"
 
 
@@ -52,6 +58,10 @@ def make_engine(url: str, **options: Any) -> Engine:
                 # The undo record of each row an upsert writes (its statement journal) stays
                 # in memory: in a temporary file it was 240 MB of writes per 10k tickets.
                 cursor.execute("PRAGMA temp_store=MEMORY")
+                # Copy the WAL back into the file every SQLITE_CHECKPOINT_PAGES, not SQLite's
+                # 1,000: a load's commits rewrite the same random index pages, and each
+                # checkpoint wrote them all again (see the constant).
+                cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
                 if not memory:
                     _use_wal(cursor, Path(parsed.database or "").expanduser())
             finally:
