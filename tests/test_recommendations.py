@@ -270,6 +270,14 @@ def test_theme_rule_uses_the_theme_counts_not_its_cited_list() -> None:
     ]
     steady = [theme(65, 60, 60), theme(65, 60, None), theme(65, 60, 20, other=True)]
     assert recommend([], WEEK, NOW, figures, None, [], steady, refs=lambda keys: {}) == []
+    sampled = replace(theme(65, 60, 20), estimated=True, previous_estimated=True)
+    [estimate] = recommend(
+        [], WEEK, NOW, figures, None, [], [sampled], refs=lambda keys: {k: cited[k] for k in keys}
+    )
+    assert estimate.text == (
+        "Look for one cause behind Login loop after SSO: about 65 tickets in this period against"
+        " about 20 in the previous one, about 60 still open (#1, #2, #3)."
+    )
 
 
 def test_quiet_period_gets_no_recommendation() -> None:

@@ -181,10 +181,11 @@ def _grown(themes: Sequence[Theme]) -> list[Candidate]:
             continue
 
         def text(refs: Sequence[TicketRef], more: int, theme: Theme = theme) -> str:
+            about = "about " if theme.estimated else ""
             return (
-                f"Look for one cause behind {_quote(theme.title)}: {theme.count} tickets in this"
-                f" period against {'about ' if theme.previous_estimated else ''}{theme.previous} in"
-                f" the previous one, {theme.still_open} still"
+                f"Look for one cause behind {_quote(theme.title)}: {about}{theme.count} tickets in"
+                f" this period against {'about ' if theme.previous_estimated else ''}"
+                f"{theme.previous} in the previous one, {about}{theme.still_open} still"
                 f" open ({_cite(refs, more)})."
             )
 
