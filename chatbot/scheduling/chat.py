@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from apscheduler.triggers.cron import CronTrigger
+
 from chatbot.core.periods import utc_now
 from chatbot.core.ports import ChatScheduleStore, DeliveryLog
 from chatbot.core.schedule_requests import (
@@ -84,14 +86,7 @@ class ChatScheduleBook:
         except (ValueError, LookupError) as exc:
             log.warning("chat_schedule_unusable", schedule=row.name, reason=str(exc))
             return None
-        return Schedule(
-            name=row.name,
-            cron=row.cron,
-            timezone=row.timezone,
-            period=row.period,
-            targets=(Target(platform=row.platform, channel=row.channel),),
-            trigger=trigger,
-        )
+        return _as_schedule(row, trigger)
 
     # -- what the chats call ---------------------------------------------------------------
 
@@ -134,30 +129,12 @@ class ChatScheduleBook:
             timezone=self.timezone,
             period=request.period,
         )
-        schedule = Schedule(
-            name=name,
-            cron=row.cron,
-            timezone=row.timezone,
-            period=row.period,
-            targets=(Target(platform=platform, channel=channel),),
-            trigger=trigger,
-        )
-        return self._entry(row, schedule, now)
+        return self._entry(row, _as_schedule(row, trigger), now)
 
     def listing(self, platform: str, channel: str) -> list[ScheduleEntry]:
         """The schedules posting to ``channel``: the file's (by channel id) and the chat's."""
-        now = self.clock()
         target = f"{platform}:{channel}"
-        entries = [
-            file_entry(s, now)
-            for s in self.file_schedules.values()
-            if any(str(t) == target for t in s.targets)
-        ]
-        for row in self.store.chat_schedules():
-            if row.target == target and row.name not in self.file_schedules:
-                schedule = self._schedule(row)
-                entries.append(self._entry(row, schedule, now))
-        return sorted(entries, key=lambda e: e.name)
+        return [e for e in self.all_entries() if target in e.targets]
 
     def all_entries(self) -> list[ScheduleEntry]:
         """Every schedule, the file's and the chat's, by name (``chatbot schedules``)."""
@@ -177,13 +154,9 @@ class ChatScheduleBook:
             )
         target = f"{platform}:{channel}"
         found = next((s for s in self.store.chat_schedules() if s.name == name), None)
-        if found is None or found.target != target:
-            raise ScheduleRequestError(
-                f"No schedule {name} posts to this channel",
-                ("unschedule NAME, a name that `schedules` lists here",),
-            )
-        removed = self.store.remove_schedule(name)
-        if removed is None:  # removed by someone else meanwhile
+        ours = found is not None and found.target == target
+        removed = self.store.remove_schedule(name) if ours else None
+        if removed is None:  # none here, or removed by someone else meanwhile
             raise ScheduleRequestError(
                 f"No schedule {name} posts to this channel",
                 ("unschedule NAME, a name that `schedules` lists here",),
@@ -202,3 +175,15 @@ class ChatScheduleBook:
             next_fire=schedule.next_fire_time(now) if schedule is not None else None,
             created_by=row.created_by,
         )
+
+
+def _as_schedule(row: ChatSchedule, trigger: CronTrigger) -> Schedule:
+    """The runner's schedule of a chat row: one target, the channel it was made in."""
+    return Schedule(
+        name=row.name,
+        cron=row.cron,
+        timezone=row.timezone,
+        period=row.period,
+        targets=(Target(platform=row.platform, channel=row.channel),),
+        trigger=trigger,
+    )

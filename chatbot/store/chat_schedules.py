@@ -6,6 +6,7 @@ name at once get one row and one refusal; listing is one small query, run every 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -16,16 +17,8 @@ from chatbot.store.tables import chat_schedules
 
 
 def _schedule(row: Any) -> ChatSchedule:
-    return ChatSchedule(
-        name=row.name,
-        cron=row.cron,
-        timezone=row.timezone,
-        period=row.period,
-        platform=row.platform,
-        channel=row.channel,
-        created_by=row.created_by,
-        created_at=row.created_at,
-    )
+    """The row as the core's value: the table's columns are its fields."""
+    return ChatSchedule(**row._mapping)
 
 
 class SQLAlchemyChatSchedules:
@@ -39,16 +32,7 @@ class SQLAlchemyChatSchedules:
         """Keep ``schedule``; False (and nothing changed) if its name is taken."""
         statement = (
             self._dialect.insert(chat_schedules)
-            .values(
-                name=schedule.name,
-                cron=schedule.cron,
-                timezone=schedule.timezone,
-                period=schedule.period,
-                platform=schedule.platform,
-                channel=schedule.channel,
-                created_by=schedule.created_by,
-                created_at=schedule.created_at,
-            )
+            .values(**asdict(schedule))
             .on_conflict_do_nothing(index_elements=["name"])
             .returning(chat_schedules.c.name)
         )
