@@ -311,35 +311,27 @@ async def answer_command(deps: DiscordDeps, interaction: discord.Interaction, te
 
         outcome = "failed"
         period = request.period
-        if request.kind != "report" or period is None:
-            async with answering(say):
+        async with answering(say):
+            if request.kind != "report" or period is None:
                 answer = render_answer_discord(await _ask(deps, request))
                 await interaction.followup.send(
                     embeds=_embeds(answer), ephemeral=request.private, allowed_mentions=NONE
                 )
                 outcome = "answered"
-            log.info(
-                "discord_command_done",
-                outcome=outcome,
-                question=request.kind,
-                private=request.private,
-                deferred_ms=deferred_ms,
-                ms=round((time.perf_counter() - started) * 1000),
-            )
-            return
-        async with answering(say):
-            message, files = await deps.attach(await deps.build_report(period))
-            await interaction.followup.send(
-                embeds=_embeds(message),
-                files=files or discord.utils.MISSING,
-                ephemeral=request.private,
-                allowed_mentions=NONE,
-            )
-            outcome = "posted"
+            else:
+                message, files = await deps.attach(await deps.build_report(period))
+                await interaction.followup.send(
+                    embeds=_embeds(message),
+                    files=files or discord.utils.MISSING,
+                    ephemeral=request.private,
+                    allowed_mentions=NONE,
+                )
+                outcome = "posted"
         log.info(
             "discord_command_done",
             outcome=outcome,
-            period=period.label,
+            question=request.kind,
+            period=None if period is None else period.label,
             private=request.private,
             deferred_ms=deferred_ms,
             ms=round((time.perf_counter() - started) * 1000),
