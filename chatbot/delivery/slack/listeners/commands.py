@@ -87,12 +87,7 @@ async def answer_command(
                 if request.private:
                     await respond_text(respond, payload["text"], blocks=payload["blocks"])
                 else:
-                    await deps.poster.client.chat_postMessage(
-                        channel=channel,
-                        text=payload["text"],
-                        blocks=list(payload["blocks"]),  # type: ignore[arg-type]
-                        unfurl_links=False,
-                    )
+                    await deps.poster.send_message(channel, payload)
 
             async with answering(say):
                 await questions.answer(deps, request, send)

@@ -59,23 +59,16 @@ async def answer_mention(deps: SlackDeps, event: dict[str, Any]) -> None:
             )
 
             async def send(payload: MessagePayload) -> None:
-                blocks = list(payload["blocks"])
                 if request.private:
                     await deps.poster.client.chat_postEphemeral(
                         channel=channel,
                         user=user,
                         text=payload["text"],
-                        blocks=blocks,  # type: ignore[arg-type]
+                        blocks=list(payload["blocks"]),  # type: ignore[arg-type]
                         thread_ts=thread_ts,
                     )
                 else:
-                    await deps.poster.client.chat_postMessage(
-                        channel=channel,
-                        thread_ts=thread_ts,
-                        text=payload["text"],
-                        blocks=blocks,  # type: ignore[arg-type]
-                        unfurl_links=False,
-                    )
+                    await deps.poster.send_message(channel, payload, thread_ts=thread_ts)
 
             if request.kind == "schedule":  # changes go through the command
                 await say(SCHEDULE_BY_COMMAND)
