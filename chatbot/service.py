@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time
 
 from chatbot.analysis import build_report, score_ticket
-from chatbot.analysis.metrics import hours_between
+from chatbot.analysis.metrics import waiting_between
 from chatbot.analysis.scoring import ticket_ref
 from chatbot.core.answers import (
     Answer,
@@ -160,21 +160,15 @@ class ReportService:
         now = self.clock()
         start = datetime.combine(EARLIEST, time(), UTC)
         as_of = micros(now)
-        facts = [
-            f
-            for f in self.store.period_facts(start, now, now, open_only=True)
-            if f.created < as_of and (f.first_response is None or f.first_response >= as_of)
-        ]
-        facts.sort(key=lambda f: (f.created, f.key))
-        shown = facts[:limit]
-        refs = {t.key: ticket_ref(t) for t in self.store.tickets([f.key for f in shown])}
+        facts = self.store.period_facts(start, now, now, open_only=True)
+        waiting = waiting_between(facts, micros(start), as_of, as_of)
+        shown = waiting[:limit]
+        refs = {t.key: ticket_ref(t) for t in self.store.tickets([f.key for f, _ in shown])}
         listed = tuple(
-            Waiting(ticket=refs[f.key], hours=hours_between(f.created, as_of))
-            for f in shown
-            if f.key in refs
+            Waiting(ticket=refs[f.key], hours=hours) for f, hours in shown if f.key in refs
         )
         return WaitingAnswer(
-            as_of=now, tickets=listed, total=len(facts), repos=tuple(self.store.repos())
+            as_of=now, tickets=listed, total=len(waiting), repos=tuple(self.store.repos())
         )
 
     def trend(self, period: Period, count: int = TREND_PERIODS) -> TrendAnswer:

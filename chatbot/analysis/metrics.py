@@ -135,8 +135,16 @@ def waiting_for_reply(
 
     Oldest first, each with the hours it has waited; a reply after that moment does not count.
     """
-    first, after = micros(period.start_at), micros(period.end_at)
-    as_of = micros(min(period.end_at, now))
+    return waiting_between(
+        facts, micros(period.start_at), micros(period.end_at), micros(min(period.end_at, now))
+    )
+
+
+def waiting_between(
+    facts: Iterable[TicketFacts], first: int, after: int, as_of: int
+) -> list[tuple[TicketFacts, float]]:
+    """Tickets received in ``[first, after)`` and open at ``as_of`` with no team reply by
+    then (times in micros), oldest first, each with the hours it has waited."""
     waiting = [
         (f, hours_between(f.created, as_of))
         for f in facts
