@@ -239,7 +239,7 @@ def _is_the_verb_may(match: re.Match[str], text: str) -> bool:
 
 def _near_miss(text: str, cleaned: str) -> str:
     """What was wrong with ``text``, which no form matched, in a few words."""
-    shown = _shorten(text)
+    shown = shorten(text)
     weekday = _LOOSE_WEEKDAY.fullmatch(cleaned)  # before last-N-days: "last monday"
     if weekday:
         return f"'{shown}' is a weekday, not a period; say since {weekday.group('wd')}"
@@ -249,17 +249,17 @@ def _near_miss(text: str, cleaned: str) -> str:
         return f"'{shown}': N in last-N-weeks must be 1 to {MAX_WEEKS}"
     since = _LOOSE_SINCE.fullmatch(cleaned)
     if since:
-        what = _shorten(since.group("what"), 20)
+        what = shorten(since.group("what"), 20)
         return f"'{shown}': '{what}' is neither a weekday (monday to sunday) nor a YYYY-MM-DD"
     relative = _LOOSE_RELATIVE.fullmatch(cleaned)
     if relative and relative.group("word") == "past":
         return f"'{shown}': past takes week, N days or N weeks"
     if relative:
-        unit = _shorten(relative.group("unit"), 20)
+        unit = shorten(relative.group("unit"), 20)
         return f"'{shown}': '{unit}' is not week, month, quarter or year"
     named = _LOOSE_MONTH.fullmatch(cleaned)
     if named:
-        name = _shorten(named.group("name"), 20)
+        name = shorten(named.group("name"), 20)
         return f"'{shown}': '{name}' is not a month name (january to december, or jan to dec)"
     return f"'{shown}' is not a period"
 
@@ -274,7 +274,7 @@ def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
         n = int(digits) if len(digits) <= len(str(MAX_DAYS)) else 0
         if not 1 <= n <= MAX_DAYS:
             raise PeriodError(
-                text, f"last-{_shorten(digits, 8)}-days: N must be 1 to {MAX_DAYS}", ACCEPTED
+                text, f"last-{shorten(digits, 8)}-days: N must be 1 to {MAX_DAYS}", ACCEPTED
             )
         return _make(text, today - timedelta(days=n - 1), today, "range", cal, f"last-{n}-days")
     if form == "lastweeks":
@@ -284,7 +284,7 @@ def _build(form: str, match: re.Match[str], text: str, cal: Calendar) -> Period:
             spans = f" spans {7 * n} days; the longest period is {MAX_DAYS}, so" if n else ":"
             raise PeriodError(
                 text,
-                f"last-{_shorten(digits, 8)}-weeks{spans} N must be 1 to {MAX_WEEKS}",
+                f"last-{shorten(digits, 8)}-weeks{spans} N must be 1 to {MAX_WEEKS}",
                 ACCEPTED,
             )
         first = today - timedelta(days=7 * n - 1)
@@ -410,6 +410,8 @@ def _date(value: str, text: str, today: date) -> date:
         raise PeriodError(text, f"{value} is not a date", ACCEPTED) from None
 
 
-def _shorten(text: str, limit: int = 40) -> str:
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis: what messages quote
+    of what a person typed."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

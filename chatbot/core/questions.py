@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from chatbot.core.errors import QuestionError
-from chatbot.core.grammar import Calendar, normalize, parse_mention, parse_period, parse_ticket
+from chatbot.core.grammar import (
+    Calendar,
+    normalize,
+    parse_mention,
+    parse_period,
+    parse_ticket,
+    shorten,
+)
 from chatbot.core.periods import Period
 from chatbot.core.schedule_requests import SCHEDULE_WORDS
 
@@ -66,6 +73,15 @@ _THEMES = re.compile(r"\b(?:themes?|common[\s-]issues?)\b")
 _TREND = re.compile(r"\btrend(?:s|ing)?\b")
 # a mention worded as a sub-command: the question word first
 _LEAD = re.compile(r"\s*(?:top[\s-]labels?|labels?|themes?|common[\s-]issues?|trends?)\b")
+# the first word or two of a slash question that takes a period
+_HEADS: dict[tuple[str, ...], QuestionKind] = {
+    **dict.fromkeys((("top", "labels"), ("top", "label"), ("labels",), ("label",)), "labels"),
+    **dict.fromkeys(
+        (("themes",), ("theme",), ("common-issues",), ("common", "issues"), ("common", "issue")),
+        "themes",
+    ),
+    **dict.fromkeys((("trend",), ("trends",)), "trend"),
+}
 _POLITE = frozenset(
     (*_FILLER, "please", "pls", "thanks", "thank", "you", "now", "the", "private", "privately")
 )
@@ -129,26 +145,11 @@ def _from_command(text: str, cal: Calendar) -> Question:
         parse_ticket(typed[1])
         period = _period_of(rest[2:], EXPLAIN_PERIOD, cal)
         return Question(kind="explain", period=period, ticket=typed[1], private=private)
-    if head == "top" and rest[1:2] in (["labels"], ["label"]):
-        return Question(
-            kind="labels", period=_period_of(rest[2:], DEFAULT_PERIOD, cal), private=private
-        )
-    if head in ("labels", "label"):
-        return Question(
-            kind="labels", period=_period_of(rest[1:], DEFAULT_PERIOD, cal), private=private
-        )
-    if head in ("themes", "theme", "common-issues"):
-        return Question(
-            kind="themes", period=_period_of(rest[1:], DEFAULT_PERIOD, cal), private=private
-        )
-    if head == "common" and rest[1:2] in (["issues"], ["issue"]):
-        return Question(
-            kind="themes", period=_period_of(rest[2:], DEFAULT_PERIOD, cal), private=private
-        )
-    if head in ("trend", "trends"):
-        return Question(
-            kind="trend", period=_period_of(rest[1:], DEFAULT_PERIOD, cal), private=private
-        )
+    for size in (2, 1):  # "top labels last-week", "trend"
+        kind = _HEADS.get(tuple(rest[:size]))
+        if kind is not None:
+            period = _period_of(rest[size:], DEFAULT_PERIOD, cal)
+            return Question(kind=kind, period=period, private=private)
     return Question(kind="report", period=parse_period(" ".join(rest), cal), private=private)
 
 
@@ -171,7 +172,7 @@ def _from_words(text: str, cal: Calendar) -> Question:
         ticket = _TICKET_WORD.search(after)
         if ticket is None:
             raise QuestionError(
-                _shorten(raw), "'explain' needs a ticket, e.g. explain #723", QUESTIONS
+                shorten(raw), "'explain' needs a ticket, e.g. explain #723", QUESTIONS
             )
         parse_ticket(ticket.group(1))
         words = raw[: explain.start()] + after[: ticket.start()] + " " + after[ticket.end() :]
@@ -203,8 +204,3 @@ def _leftover_period(cleaned: str, cal: Calendar) -> Period | None:
         return None
     rest = [w for w in re.split(r"[^\w.-]+", cleaned[lead.end() :]) if w and w not in _POLITE]
     return parse_period(" ".join(rest), cal) if rest else None
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

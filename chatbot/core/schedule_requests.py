@@ -19,10 +19,18 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 from chatbot.core.errors import PeriodError, UserInputError
-from chatbot.core.grammar import ACCEPTED, WEEKDAY_NUMBER, Calendar, normalize, parse_period
+from chatbot.core.grammar import (
+    ACCEPTED,
+    WEEKDAY_NUMBER,
+    Calendar,
+    normalize,
+    parse_period,
+    shorten,
+)
 
 SCHEDULE_WORDS: tuple[str, ...] = ("schedule", "schedules", "unschedule")
 """The first words of a command that is about schedules, not a report."""
@@ -50,6 +58,7 @@ _CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
     ("month", 1, 12, _MONTH_NAMES),
     ("day of week", 0, 7, _SHORT_DAY),
 )
+_shorten = partial(shorten, limit=30)  # what a schedule message quotes of the request
 _QUOTES = "\"'“”‘’`"
 
 
@@ -335,6 +344,3 @@ def _full_day(day: int) -> str:
     return ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")[day]
 
 
-def _shorten(text: str, limit: int = 30) -> str:
-    shown = " ".join(text.split())
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
