@@ -78,6 +78,7 @@ class Bot:
     fake: FakeSlack
     session: aiohttp.ClientSession
     port: int
+    last_ts: int = 2**62
 
     @property
     def url(self) -> str:
@@ -92,7 +93,10 @@ class Bot:
         secret: str = SECRET,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, str, dict[str, str]]:
-        ts = str(int(time.time()) if timestamp is None else timestamp)
+        if timestamp is None:
+            # now, or a second before the last: the same body twice in one second is a replay
+            timestamp = self.last_ts = min(int(time.time()), self.last_ts - 1)
+        ts = str(timestamp)
         signature = str(SignatureVerifier(secret).generate_signature(timestamp=ts, body=body))
         sent = {
             "Content-Type": content_type,

@@ -48,7 +48,7 @@ class Bot:
     fake: FakeSlack
     session: aiohttp.ClientSession
     port: int
-    sent: int = 0
+    last_ts: int = 2**62
 
     async def slash(
         self, text: str, *, user: str = "U0ASKER", channel: str = CHANNEL
@@ -69,8 +69,10 @@ class Bot:
             "trigger_id": "1.2.3",
         }
         body = urlencode(form)
-        self.sent += 1  # a distinct timestamp each: the same signature again is a replay
-        ts = str(int(time.time()) - self.sent)
+        # a distinct timestamp each (now, or a second before the last): the same signature
+        # again is a replay, and time.time() - count repeats itself when a second passes
+        self.last_ts = min(int(time.time()), self.last_ts - 1)
+        ts = str(self.last_ts)
         signature = str(SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
